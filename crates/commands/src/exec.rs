@@ -1,0 +1,297 @@
+//! The executor: the one path every command takes — lookup, the central gate (in Redis's
+//! order), MULTI queueing, the call itself, then what follows from it: errors into replies,
+//! expired keys and touched WATCHes from the keyspace's events, statistics, slowlog, MONITOR.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use resp::{Proto, ReplyWriter};
+
+use crate::client::{Client, Multi, ReplyMode};
+use crate::ctx::Ctx;
+use crate::errors::{unknown_command, CmdError};
+use keyspace::Keyspace;
+
+use crate::state::{Core, ServerState, SlowEntry};
+use crate::table::{flag, table, Entry};
+
+/// Runs one command from a client and writes its reply.
+pub fn execute(
+    core: &mut Core,
+    client: &mut Client,
+    out: &mut ReplyWriter,
+    args: &[Bytes],
+    now: i64,
+) {
+    let Core { ks, srv } = core;
+    if args.is_empty() {
+        return;
+    }
+    let mark = out.len();
+    if client.reply_mode == ReplyMode::SkipNext {
+        client.reply_mode = ReplyMode::Skip;
+    }
+    match gate(srv, client, args) {
+        Ok(entry) => {
+            if let Some(m) = client.multi.as_mut().filter(|_| !is_multi_control(entry)) {
+                m.queued.push((entry.id, args.to_vec()));
+                client.shared.multi_count.set(m.queued.len() as i64);
+                out.simple("QUEUED");
+            } else {
+                call(ks, srv, client, out, entry, args, now);
+            }
+        }
+        Err((entry, e)) => {
+            if let Some(m) = client.multi.as_mut() {
+                m.failed = true;
+            }
+            if let Some(entry) = entry {
+                srv.stats.commands[entry.id].rejected += 1;
+            }
+            reply_error(srv, out, &e);
+        }
+    }
+    match client.reply_mode {
+        ReplyMode::Off => out.buf.truncate(mark),
+        ReplyMode::Skip => {
+            out.buf.truncate(mark);
+            client.reply_mode = ReplyMode::On;
+        }
+        _ => {}
+    }
+}
+
+fn is_multi_control(e: &Entry) -> bool {
+    matches!(
+        e.spec.name,
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
+}
+
+type Rejection = (Option<&'static Entry>, CmdError);
+
+/// The central checks, once per command, in the order Redis's `processCommand` makes them.
+fn gate(srv: &ServerState, client: &Client, args: &[Bytes]) -> Result<&'static Entry, Rejection> {
+    let t = table();
+    let Some(mut entry) = t.get(&args[0]) else {
+        return Err((None, unknown_command(args)));
+    };
+    if !entry.subs.is_empty() {
+        if args.len() < 2 {
+            return Err((Some(entry), CmdError::Arity(entry.fullname.clone())));
+        }
+        match t.sub(entry, &args[1]) {
+            Some(sub) => entry = sub,
+            None => {
+                let sub = crate::errors::trunc(&args[1], 128);
+                let cmd = String::from_utf8_lossy(&args[0]).to_uppercase();
+                return Err((Some(entry), CmdError::UnknownSubcommand { sub, cmd }));
+            }
+        }
+    }
+    let spec = entry.spec;
+    if !spec.arity_ok(args.len()) {
+        return Err((Some(entry), CmdError::Arity(entry.fullname.clone())));
+    }
+    let cfg = &srv.config;
+    if spec.is(flag::PROTECTED) {
+        let allowed = match cfg.enable_debug_command.as_str() {
+            "yes" => true,
+            "local" => is_local(&client.shared.addr),
+            _ => false,
+        };
+        if !allowed {
+            return Err((Some(entry), CmdError::DebugNotAllowed));
+        }
+    }
+    if !client.authenticated && !spec.is(flag::NO_AUTH) {
+        return Err((Some(entry), CmdError::NoAuth));
+    }
+    if client.multi.is_some() && spec.is(flag::NO_MULTI) {
+        return Err((Some(entry), CmdError::NotAllowedInMulti));
+    }
+    let primary = client.kind == crate::client::Kind::Primary;
+    if srv.is_replica && cfg.replica_read_only && spec.is(flag::WRITE) && !primary {
+        return Err((Some(entry), CmdError::ReadOnly));
+    }
+    if client.in_pubsub()
+        && client.shared.proto.get() == Proto::Resp2
+        && !matches!(
+            spec.name,
+            "ping"
+                | "subscribe"
+                | "ssubscribe"
+                | "unsubscribe"
+                | "sunsubscribe"
+                | "psubscribe"
+                | "punsubscribe"
+                | "quit"
+                | "reset"
+        )
+    {
+        return Err((
+            Some(entry),
+            CmdError::SubscribeContext(entry.fullname.clone()),
+        ));
+    }
+    if srv.loading && !spec.is(flag::LOADING) {
+        return Err((Some(entry), CmdError::Loading));
+    }
+    Ok(entry)
+}
+
+fn is_local(addr: &str) -> bool {
+    addr.starts_with("127.") || addr.starts_with("[::1]") || addr.starts_with("/")
+}
+
+/// Writes an error reply and counts it (INFO errorstats).
+pub fn reply_error(srv: &mut ServerState, out: &mut ReplyWriter, e: &CmdError) {
+    let line = e.wire();
+    out.error(&line);
+    let code = line.split(' ').next().unwrap_or("ERR").to_string();
+    let stats = &mut srv.stats;
+    stats.total_error_replies += 1;
+    *stats.errors.entry(code).or_insert(0) += 1;
+}
+
+/// Runs a command that passed the gate (or is being replayed by EXEC).
+pub fn call(
+    ks: &mut Keyspace,
+    srv: &mut ServerState,
+    client: &mut Client,
+    out: &mut ReplyWriter,
+    entry: &'static Entry,
+    args: &[Bytes],
+    now: i64,
+) {
+    let start = Instant::now();
+    let dirty_before = ks.dirty;
+    let mut ctx = Ctx {
+        args,
+        ks: &mut *ks,
+        srv: &mut *srv,
+        client,
+        out,
+        now,
+        entry,
+        rewrite: None,
+    };
+    let result = (entry.spec.handler)(&mut ctx);
+    let rewrite = ctx.rewrite.take();
+    let usec = start.elapsed().as_micros() as u64;
+    let failed = result.is_err();
+    if let Err(e) = result {
+        reply_error(srv, out, &e);
+    }
+    let st = &mut srv.stats.commands[entry.id];
+    st.calls += 1;
+    st.usec += usec;
+    if failed {
+        st.failed += 1;
+    }
+    srv.stats.total_commands += 1;
+    client.shared.last_cmd.set(Some(entry.id));
+    after_keyspace_events(ks, srv, Some((client, out)));
+    match rewrite {
+        Some(r) => crate::propagate::propagate(srv, client.db, &r),
+        None if ks.dirty != dirty_before => crate::propagate::propagate(srv, client.db, args),
+        None => {}
+    }
+    if !srv.monitors.is_empty() && !entry.spec.is(flag::SKIP_MONITOR | flag::ADMIN) {
+        crate::pubsub::feed_monitors(srv, client, args, now);
+    }
+    maybe_slowlog(srv, client, entry, args, usec, now);
+}
+
+/// Acts on what the keyspace recorded: expired keys are propagated as DEL and notified;
+/// touched watched keys break their watchers' transactions.
+pub fn after_keyspace_events(
+    ks: &mut Keyspace,
+    srv: &mut ServerState,
+    mut me: Option<(&mut Client, &mut ReplyWriter)>,
+) {
+    if !ks.events.expired.is_empty() {
+        let expired = std::mem::take(&mut ks.events.expired);
+        for (db, key) in &expired {
+            let del = vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)];
+            crate::propagate::propagate(srv, *db, &del);
+            if srv.config.notify_keyspace_events & crate::config::notify::EXPIRED != 0 {
+                let me = me.as_mut().map(|(c, o)| (&mut **c, &mut **o));
+                crate::pubsub::notify_keyspace_event(
+                    srv,
+                    me,
+                    crate::config::notify::EXPIRED,
+                    "expired",
+                    key,
+                    *db,
+                );
+            }
+        }
+    }
+    if !ks.events.touched.is_empty() {
+        for k in std::mem::take(&mut ks.events.touched) {
+            if let Some(ids) = srv.watchers.get(&k) {
+                srv.cas_dirty.extend(ids.iter().copied());
+            }
+        }
+    }
+}
+
+fn maybe_slowlog(
+    srv: &mut ServerState,
+    client: &Client,
+    entry: &Entry,
+    args: &[Bytes],
+    usec: u64,
+    now: i64,
+) {
+    let cfg = &srv.config;
+    if cfg.slowlog_log_slower_than < 0
+        || (usec as i64) < cfg.slowlog_log_slower_than
+        || entry.spec.is(flag::SKIP_SLOWLOG)
+    {
+        return;
+    }
+    let max_args = 32;
+    let mut kept: Vec<Bytes> = Vec::new();
+    for (i, a) in args.iter().enumerate() {
+        if i == max_args - 1 && args.len() > max_args {
+            kept.push(Bytes::from(format!(
+                "... ({} more arguments)",
+                args.len() - max_args + 1
+            )));
+            break;
+        }
+        if a.len() > 128 {
+            let mut v = a[..128].to_vec();
+            v.extend(format!("... ({} more bytes)", a.len() - 128).bytes());
+            kept.push(Bytes::from(v));
+        } else {
+            kept.push(a.clone());
+        }
+    }
+    srv.slowlog.push_front(SlowEntry {
+        id: srv.slowlog_next_id,
+        time: now / 1000,
+        usec,
+        args: kept,
+        addr: client.shared.addr.clone(),
+        name: client
+            .shared
+            .name
+            .borrow()
+            .as_ref()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .unwrap_or_default(),
+    });
+    srv.slowlog_next_id += 1;
+    while srv.slowlog.len() as u64 > srv.config.slowlog_max_len {
+        srv.slowlog.pop_back();
+    }
+}
+
+/// MULTI: start queueing.
+pub fn begin_multi(client: &mut Client) {
+    client.multi = Some(Multi::default());
+    client.sync_shared();
+}

@@ -1,0 +1,71 @@
+//! Commands: the table, the central gate, the executor and the handlers.
+//!
+//! Module map:
+//! - [`table`]: command specs as data; [`FAMILIES`] lists every family's table.
+//! - [`exec`]: lookup → gate (Redis's check order) → MULTI queueing → call → effects.
+//! - [`ctx`]: what a handler receives; argument parsing with Redis's errors.
+//! - [`errors`]: every error reply string.
+//! - [`state`], [`client`], [`config`]: server-wide and per-connection state.
+//! - [`propagate`]: the effective write stream for AOF and replication.
+//! - families, one file each: [`connection`], [`strings`], [`bitmap`], [`keys`], [`server`],
+//!   [`client_cmds`], [`pubsub`], [`multi`], [`config_cmd`].
+
+pub mod bitmap;
+pub mod client;
+pub mod client_cmds;
+pub mod config;
+pub mod config_cmd;
+pub mod config_table;
+pub mod connection;
+pub mod ctx;
+pub mod errors;
+pub mod exec;
+pub mod glob;
+pub mod info;
+pub mod keys;
+pub mod multi;
+pub mod propagate;
+pub mod pubsub;
+pub mod server;
+pub mod state;
+pub mod strings;
+pub mod table;
+
+pub use client::{Client, ClientShared};
+pub use config::Config;
+pub use ctx::Ctx;
+pub use errors::{CmdError, CmdResult};
+pub use exec::execute;
+pub use state::{Core, ServerState};
+
+/// Every family's command table, in the order COMMAND lists them.
+pub const FAMILIES: &[&[table::Spec]] = &[
+    connection::TABLE,
+    strings::TABLE,
+    bitmap::TABLE,
+    keys::TABLE,
+    server::TABLE,
+    client_cmds::TABLE,
+    config_cmd::TABLE,
+    pubsub::TABLE,
+    multi::TABLE,
+];
+
+/// The handler of a container command (CONFIG, CLIENT…): never called, the gate always
+/// resolves a subcommand first.
+pub fn help_only(_: &mut Ctx) -> CmdResult {
+    Err(CmdError::Syntax)
+}
+
+/// Replies with a HELP text the way Redis's `addReplyHelp` formats it.
+pub fn reply_help(ctx: &mut Ctx, cmd: &str, lines: &[&str]) {
+    ctx.out.array(lines.len() + 3);
+    ctx.out.simple(&format!(
+        "{cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    ));
+    for l in lines {
+        ctx.out.simple(l);
+    }
+    ctx.out.simple("HELP");
+    ctx.out.simple("    Print this help.");
+}

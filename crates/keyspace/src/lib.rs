@@ -1,0 +1,307 @@
+//! The keyspace: numbered databases of keys to typed values, with expiry.
+//!
+//! Module map:
+//! - [`dict`]: the hash table under every database (incremental rehash, Redis-style SCAN cursors).
+//! - [`sbytes`]: `SBytes`, a 24-byte byte string that keeps short keys and values inline.
+//! - [`value`]: the `Value` enum, one variant per type and encoding.
+//! - [`db`]: one database: key table, expiry table, watched keys.
+//! - [`expire`]: the active expiry cycle.
+//!
+//! Pure and synchronous: no I/O, no RESP. The [`Keyspace`] applies lazy expiry on every access
+//! and records in [`Events`] what the caller must act on (deleted-by-expiry keys to propagate
+//! and notify, watched keys touched), so command handlers cannot forget those duties.
+
+pub mod db;
+pub mod dict;
+pub mod expire;
+pub mod sbytes;
+pub mod value;
+
+pub use db::{Db, Slot, Ttl};
+pub use dict::Dict;
+pub use sbytes::SBytes;
+pub use value::{parse_i64, Value};
+
+/// Side effects of keyspace operations, drained by the executor after each command.
+#[derive(Default, Debug)]
+pub struct Events {
+    /// Keys deleted because they expired: propagate `DEL`, notify `expired`.
+    pub expired: Vec<(usize, SBytes)>,
+    /// Watched keys that changed: transactions watching them must fail.
+    pub touched: Vec<(usize, SBytes)>,
+}
+
+/// Counters INFO stats reports.
+#[derive(Default, Debug, Clone)]
+pub struct KsStats {
+    pub expired_keys: u64,
+    pub expired_stale_perc: f64,
+    pub expired_time_cap_reached_count: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+}
+
+/// The value returned when a key holds another type than the command works on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WrongType;
+
+pub struct Keyspace {
+    dbs: Vec<Db>,
+    pub events: Events,
+    pub stats: KsStats,
+    /// Writes since the last successful save (`rdb_changes_since_last_save`).
+    pub dirty: u64,
+    /// On a replica, expired keys are hidden from reads but only the primary deletes them.
+    pub is_replica: bool,
+    /// The LRU clock, seconds, advanced by the cron.
+    pub lru_clock: u32,
+}
+
+impl Keyspace {
+    pub fn new(databases: usize) -> Self {
+        Keyspace {
+            dbs: (0..databases.max(1)).map(|_| Db::default()).collect(),
+            events: Events::default(),
+            stats: KsStats::default(),
+            dirty: 0,
+            is_replica: false,
+            lru_clock: 0,
+        }
+    }
+
+    pub fn db_count(&self) -> usize {
+        self.dbs.len()
+    }
+
+    pub fn db(&self, db: usize) -> &Db {
+        &self.dbs[db]
+    }
+
+    pub fn dbs(&self) -> &[Db] {
+        &self.dbs
+    }
+
+    /// Deletes `key` if its time has passed (and this is a primary); `true` if it is expired,
+    /// deleted or not.
+    fn expire_if_needed(&mut self, db: usize, key: &[u8], now: i64) -> bool {
+        if !self.dbs[db].is_expired(key, now) {
+            return false;
+        }
+        if !self.is_replica {
+            self.delete_expired(db, key);
+        }
+        true
+    }
+
+    pub(crate) fn delete_expired(&mut self, db: usize, key: &[u8]) {
+        let d = &mut self.dbs[db];
+        d.touch_watched(db, key, &mut self.events);
+        d.remove_raw(key);
+        self.stats.expired_keys += 1;
+        self.events.expired.push((db, SBytes::new(key)));
+    }
+
+    /// Reads a key (lazy expiry, LRU update, hit/miss counted).
+    pub fn get(&mut self, db: usize, key: &[u8], now: i64) -> Option<&Value> {
+        if self.expire_if_needed(db, key, now) {
+            self.stats.keyspace_misses += 1;
+            return None;
+        }
+        let clock = self.lru_clock;
+        match self.dbs[db].keys.get_mut(key) {
+            Some(slot) => {
+                self.stats.keyspace_hits += 1;
+                slot.lru = clock;
+                Some(&slot.value)
+            }
+            None => {
+                self.stats.keyspace_misses += 1;
+                None
+            }
+        }
+    }
+
+    /// Looks a key up without counting a hit or miss or touching its LRU time (EXISTS, TYPE…),
+    /// still honouring expiry.
+    pub fn peek(&mut self, db: usize, key: &[u8], now: i64) -> Option<&Value> {
+        if self.expire_if_needed(db, key, now) {
+            return None;
+        }
+        self.dbs[db].keys.get(key).map(|s| &s.value)
+    }
+
+    pub fn exists(&mut self, db: usize, key: &[u8], now: i64) -> bool {
+        self.peek(db, key, now).is_some()
+    }
+
+    /// A key's value for modification in place; counts as a write (dirty, WATCH).
+    pub fn get_mut(&mut self, db: usize, key: &[u8], now: i64) -> Option<&mut Value> {
+        if self.expire_if_needed(db, key, now) {
+            return None;
+        }
+        let clock = self.lru_clock;
+        let d = &mut self.dbs[db];
+        if !d.keys.contains_key(key) {
+            return None;
+        }
+        d.touch_watched(db, key, &mut self.events);
+        self.dirty += 1;
+        let slot = d.keys.get_mut(key)?;
+        slot.lru = clock;
+        Some(&mut slot.value)
+    }
+
+    /// Writes a key. Returns true when the key was created.
+    pub fn set(&mut self, db: usize, key: &[u8], value: Value, ttl: Ttl) -> bool {
+        let clock = self.lru_clock;
+        let d = &mut self.dbs[db];
+        d.touch_watched(db, key, &mut self.events);
+        self.dirty += 1;
+        d.put(key, value, ttl, clock)
+    }
+
+    /// Deletes a key, returning its value (an expired key counts as absent).
+    pub fn remove(&mut self, db: usize, key: &[u8], now: i64) -> Option<Value> {
+        if self.expire_if_needed(db, key, now) {
+            return None;
+        }
+        let d = &mut self.dbs[db];
+        let slot = d.remove_raw(key)?;
+        d.touch_watched(db, key, &mut self.events);
+        self.dirty += 1;
+        Some(slot.value)
+    }
+
+    /// Sets an absolute expiry on an existing key (the caller has checked it exists).
+    pub fn set_expire(&mut self, db: usize, key: &[u8], at: i64) {
+        let d = &mut self.dbs[db];
+        d.touch_watched(db, key, &mut self.events);
+        self.dirty += 1;
+        d.set_expire_raw(key, at);
+    }
+
+    /// Removes a key's expiry; true if it had one.
+    pub fn persist(&mut self, db: usize, key: &[u8]) -> bool {
+        let d = &mut self.dbs[db];
+        if d.expires.remove(key).is_none() {
+            return false;
+        }
+        d.touch_watched(db, key, &mut self.events);
+        self.dirty += 1;
+        true
+    }
+
+    pub fn expire_of(&self, db: usize, key: &[u8]) -> Option<i64> {
+        self.dbs[db].expire_of(key)
+    }
+
+    /// The whole slot of a live key, for commands that move keys (RENAME, MOVE, COPY, DUMP).
+    pub fn slot(&mut self, db: usize, key: &[u8], now: i64) -> Option<&Slot> {
+        if self.expire_if_needed(db, key, now) {
+            return None;
+        }
+        self.dbs[db].keys.get(key)
+    }
+
+    /// Empties one database, returning how many keys it held.
+    pub fn flush_db(&mut self, db: usize) -> usize {
+        self.touch_all_watched(db, None);
+        let d = &mut self.dbs[db];
+        let n = d.keys.len();
+        d.keys.clear();
+        d.expires.clear();
+        d.expire_cursor = 0;
+        d.avg_ttl = 0;
+        self.dirty += n as u64;
+        n
+    }
+
+    pub fn flush_all(&mut self) -> usize {
+        (0..self.dbs.len()).map(|db| self.flush_db(db)).sum()
+    }
+
+    /// Swaps two databases' contents (SWAPDB); watched keys stay with their db number and
+    /// are touched when they exist in either.
+    pub fn swap_db(&mut self, a: usize, b: usize) {
+        self.touch_all_watched(a, Some(b));
+        self.touch_all_watched(b, Some(a));
+        let (x, y) = if a < b { (a, b) } else { (b, a) };
+        if x != y {
+            let (lo, hi) = self.dbs.split_at_mut(y);
+            let (l, h) = (&mut lo[x], &mut hi[0]);
+            std::mem::swap(&mut l.keys, &mut h.keys);
+            std::mem::swap(&mut l.expires, &mut h.expires);
+            std::mem::swap(&mut l.avg_ttl, &mut h.avg_ttl);
+            l.expire_cursor = 0;
+            h.expire_cursor = 0;
+        }
+        self.dirty += 1;
+    }
+
+    /// Touches every key watched in `db` that exists there (or in `other`).
+    fn touch_all_watched(&mut self, db: usize, other: Option<usize>) {
+        if self.dbs[db].watched.is_empty() {
+            return;
+        }
+        let mut hit = Vec::new();
+        for (k, _) in self.dbs[db].watched.iter() {
+            let here = self.dbs[db].keys.contains_key(k);
+            let there = other.is_some_and(|o| self.dbs[o].keys.contains_key(k));
+            if here || there {
+                hit.push((db, k.clone()));
+            }
+        }
+        self.events.touched.extend(hit);
+    }
+
+    /// Registers one more watcher of `key`.
+    pub fn watch(&mut self, db: usize, key: &[u8]) {
+        let (n, _) = self.dbs[db]
+            .watched
+            .get_or_insert_with(key, || SBytes::new(key), || 0);
+        *n += 1;
+    }
+
+    /// Drops one watcher of `key`.
+    pub fn unwatch(&mut self, db: usize, key: &[u8]) {
+        let w = &mut self.dbs[db].watched;
+        if let Some(n) = w.get_mut(key) {
+            *n -= 1;
+            if *n == 0 {
+                w.remove(key);
+            }
+        }
+    }
+
+    /// Incremental rehash and shrink of every table; the cron calls this.
+    pub fn rehash_and_resize(&mut self, steps: usize) {
+        for d in &mut self.dbs {
+            d.keys.maybe_shrink();
+            d.expires.maybe_shrink();
+            d.keys.rehash_steps(steps);
+            d.expires.rehash_steps(steps);
+        }
+    }
+
+    /// Moves a live key's slot out (RENAME, MOVE), with its expiry.
+    pub fn take(&mut self, db: usize, key: &[u8], now: i64) -> Option<(Slot, Option<i64>)> {
+        if self.expire_if_needed(db, key, now) {
+            return None;
+        }
+        let at = self.dbs[db].expire_of(key);
+        let d = &mut self.dbs[db];
+        let slot = d.remove_raw(key)?;
+        d.touch_watched(db, key, &mut self.events);
+        self.dirty += 1;
+        Some((slot, at))
+    }
+
+    /// Puts a slot under `key`, replacing what was there, with expiry `at`.
+    pub fn put_slot(&mut self, db: usize, key: &[u8], slot: Slot, at: Option<i64>) {
+        let ttl = at.map_or(Ttl::Clear, Ttl::At);
+        self.set(db, key, slot.value, ttl);
+    }
+}
+
+#[cfg(test)]
+mod tests;

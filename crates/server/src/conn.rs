@@ -1,0 +1,250 @@
+//! One connection: read what the socket has, decode every complete request, execute them in
+//! order with one borrow of the core, and flush all their replies with one write.
+//!
+//! Arguments are slices of the frozen read buffer (no copy per argument); the keyspace copies
+//! what it keeps. Pushes from other clients (pub/sub, MONITOR) wait in the client's shared
+//! buffer and are moved into the reply stream at the next batch or wake-up. A protocol error
+//! is answered after the commands before it ran, then the connection closes, as in Redis.
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use commands::client::Kind;
+use commands::table::{flag, table};
+use commands::{Client, ClientShared};
+use resp::request::Request;
+use resp::{parse_request, ProtocolError, ReplyWriter, RequestLimits};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+use crate::{now_ms, Shared};
+
+/// Bytes reserved for each read (Redis's PROTO_IOBUF_LEN is 16 KB).
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Parsed requests waiting to run, and the protocol error that ends the stream, if any.
+#[derive(Default)]
+struct Pending {
+    cmds: VecDeque<Vec<Bytes>>,
+    error: Option<ProtocolError>,
+}
+
+pub async fn serve(shared: Shared, mut stream: TcpStream, me: Rc<ClientShared>) {
+    let authenticated = shared.borrow().srv.config.requirepass.is_none();
+    let mut client = Client::new(me.clone(), authenticated);
+    let mut out = ReplyWriter::default();
+    let mut inbuf = BytesMut::new();
+    let mut pending = Pending::default();
+    let mut ranges = Vec::new();
+    'conn: loop {
+        tokio::select! {
+            biased;
+            _ = me.notify.notified() => {}
+            r = stream.readable() => if r.is_err() { break },
+        }
+        if me.killed.get() {
+            break;
+        }
+        let mut eof = false;
+        if inbuf.capacity() - inbuf.len() < READ_CHUNK / 4 {
+            inbuf.reserve(READ_CHUNK);
+        }
+        match stream.try_read_buf(&mut inbuf) {
+            Ok(0) => eof = true,
+            Ok(n) => {
+                let mut core = shared.borrow_mut();
+                core.srv.stats.net_input_bytes += n as u64;
+                if inbuf.len() as u64 > core.srv.config.client_query_buffer_limit {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => eof = true,
+        }
+        loop {
+            decode(&shared, &client, &mut inbuf, &mut ranges, &mut pending);
+            let wait = run_pending(&shared, &mut client, &mut out, &mut pending);
+            if !out.is_empty() && write_out(&shared, &mut stream, &mut out).await.is_err() {
+                break 'conn;
+            }
+            match wait {
+                Some(d) if !client.close_after_reply => tokio::time::sleep(d).await,
+                _ => break,
+            }
+        }
+        if client.close_after_reply || me.killed.get() {
+            break;
+        }
+        if pending.error.is_some() {
+            let e = pending.error.take().expect("checked");
+            let err = commands::CmdError::err_owned(e.0);
+            commands::exec::reply_error(&mut shared.borrow_mut().srv, &mut out, &err);
+            let _ = write_out(&shared, &mut stream, &mut out).await;
+            break;
+        }
+        if eof {
+            break;
+        }
+        if inbuf.is_empty() && inbuf.capacity() > 0 {
+            // An idle connection keeps no read buffer.
+            inbuf = BytesMut::new();
+        }
+    }
+    disconnect(&shared, &mut client);
+}
+
+/// Decodes every complete request in `inbuf` (one at a time before authentication, since
+/// AUTH changes the size limits) into `pending`.
+fn decode(
+    shared: &Shared,
+    client: &Client,
+    inbuf: &mut BytesMut,
+    ranges: &mut Vec<std::ops::Range<usize>>,
+    pending: &mut Pending,
+) {
+    if pending.error.is_some() || inbuf.is_empty() {
+        return;
+    }
+    if !client.authenticated && !pending.cmds.is_empty() {
+        return;
+    }
+    let limits = {
+        let core = shared.borrow();
+        RequestLimits {
+            max_bulk_len: core.srv.config.proto_max_bulk_len,
+            authenticated: client.authenticated,
+            from_primary: client.kind == Kind::Primary,
+        }
+    };
+    let mut pos = 0;
+    // (first range, end range) of a multibulk request, or an inline request's arguments.
+    type Parsed = (usize, usize, Option<Vec<Vec<u8>>>);
+    let mut parsed: Vec<Parsed> = Vec::new();
+    ranges.clear();
+    loop {
+        let start = ranges.len();
+        match parse_request(&inbuf[pos..], &limits, ranges) {
+            Ok(Some(req)) => {
+                let base = pos;
+                pos += req.consumed();
+                match req {
+                    Request::Multibulk { .. } => {
+                        for r in &mut ranges[start..] {
+                            *r = r.start + base..r.end + base;
+                        }
+                        parsed.push((start, ranges.len(), None));
+                    }
+                    Request::Inline { args, .. } => parsed.push((0, 0, Some(args))),
+                }
+                if !client.authenticated {
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                pending.error = Some(e);
+                break;
+            }
+        }
+    }
+    if pos == 0 {
+        return;
+    }
+    let chunk = inbuf.split_to(pos).freeze();
+    for (a, b, inline) in parsed {
+        let argv: Vec<Bytes> = match inline {
+            Some(args) => args.into_iter().map(Bytes::from).collect(),
+            None => ranges[a..b]
+                .iter()
+                .map(|r| chunk.slice(r.clone()))
+                .collect(),
+        };
+        if !argv.is_empty() {
+            pending.cmds.push_back(argv);
+        }
+    }
+}
+
+/// Runs pending commands in order. Returns how long to wait when CLIENT PAUSE holds the
+/// next one back.
+fn run_pending(
+    shared: &Shared,
+    client: &mut Client,
+    out: &mut ReplyWriter,
+    pending: &mut Pending,
+) -> Option<Duration> {
+    let mut guard = shared.borrow_mut();
+    let core = &mut *guard;
+    take_pushes(&client.shared, out);
+    while let Some(args) = pending.cmds.front() {
+        if client.close_after_reply {
+            pending.cmds.clear();
+            break;
+        }
+        let now = now_ms();
+        if let Some(wait) = paused_for(core, client, args, now) {
+            return Some(wait);
+        }
+        let args = pending.cmds.pop_front().expect("front exists");
+        commands::execute(core, client, out, &args, now);
+        client.shared.last_interaction_ms.set(now);
+    }
+    None
+}
+
+/// How long CLIENT PAUSE delays this command, if it does.
+fn paused_for(
+    core: &commands::Core,
+    client: &Client,
+    args: &[Bytes],
+    now: i64,
+) -> Option<Duration> {
+    let p = core.srv.pause?;
+    if now >= p.until_ms || client.kind != Kind::Normal {
+        return None;
+    }
+    if p.writes_only {
+        let e = table().get(&args[0])?;
+        let writes = e.spec.is(flag::WRITE | flag::MAY_REPLICATE)
+            || (e.spec.name == "exec" && client.multi.is_some());
+        if !writes {
+            return None;
+        }
+    }
+    Some(Duration::from_millis((p.until_ms - now).clamp(1, 50) as u64))
+}
+
+fn take_pushes(me: &ClientShared, out: &mut ReplyWriter) {
+    let mut p = me.pending.borrow_mut();
+    if !p.is_empty() {
+        out.buf.extend_from_slice(&p);
+        p.clear();
+    }
+}
+
+async fn write_out(
+    shared: &Shared,
+    stream: &mut TcpStream,
+    out: &mut ReplyWriter,
+) -> std::io::Result<()> {
+    let n = out.buf.len();
+    let r = stream.write_all(&out.buf).await;
+    out.buf.clear();
+    if out.buf.capacity() > 64 * 1024 {
+        out.buf = BytesMut::new();
+    }
+    shared.borrow_mut().srv.stats.net_output_bytes += n as u64;
+    r
+}
+
+/// Forgets a client everywhere: subscriptions, watches, MONITOR, the registry.
+fn disconnect(shared: &Shared, client: &mut Client) {
+    let mut guard = shared.borrow_mut();
+    let core = &mut *guard;
+    commands::pubsub::unsubscribe_all(&mut core.srv, client);
+    commands::multi::discard_transaction(&mut core.ks, &mut core.srv, client);
+    core.srv.monitors.retain(|&i| i != client.id);
+    core.srv.clients.remove(&client.id);
+}

@@ -1,0 +1,188 @@
+//! The test kit: processes on free loopback ports, raw connections, and the differential
+//! harness that sends the same commands to Redoubt and to Debian's redis-server.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A free TCP port on loopback (bound, then released for the server to take).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A server process that is killed when dropped.
+pub struct Server {
+    pub port: u16,
+    child: Child,
+    pub dir: std::path::PathBuf,
+}
+
+impl Server {
+    /// Starts `redoubt server` with extra `--directive value` arguments.
+    pub fn start(extra: &[&str]) -> Server {
+        Self::spawn(env!("CARGO_BIN_EXE_redoubt"), &["server"], extra)
+    }
+
+    /// Starts Debian's `redis-server` 7.0 with the same kind of arguments. Panics (fails the
+    /// test) if it is not installed: the test command installs it.
+    pub fn start_redis(extra: &[&str]) -> Server {
+        let bin = which("redis-server")
+            .expect("redis-server is not installed; run scripts/test.sh, which installs it");
+        Self::spawn(&bin, &[], extra)
+    }
+
+    fn spawn(bin: &str, pre: &[&str], extra: &[&str]) -> Server {
+        let port = free_port();
+        let dir =
+            std::env::temp_dir().join(format!("redoubt-test-{}-{}", std::process::id(), port));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut cmd = Command::new(bin);
+        cmd.args(pre)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .args(["--dir", dir.to_str().unwrap()])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
+        let s = Server { port, child, dir };
+        s.wait_ready();
+        s
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(mut c) = TcpStream::connect(("127.0.0.1", self.port)) {
+                c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+                if c.write_all(b"PING\r\n").is_ok() {
+                    let mut buf = [0u8; 64];
+                    if let Ok(n) = c.read(&mut buf) {
+                        if n > 0 && !buf.starts_with(b"-LOADING") {
+                            return;
+                        }
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("server on port {} did not become ready", self.port);
+    }
+
+    pub fn client(&self) -> redis::Connection {
+        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
+            .unwrap()
+            .get_connection()
+            .unwrap()
+    }
+
+    pub fn raw(&self) -> Raw {
+        Raw::connect(self.port)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub fn which(name: &str) -> Option<String> {
+    let path = std::env::var("PATH").unwrap_or_default();
+    for d in path
+        .split(':')
+        .chain(["/usr/bin", "/usr/sbin", "/usr/local/bin"])
+    {
+        let p = std::path::Path::new(d).join(name);
+        if p.is_file() {
+            return Some(p.to_string_lossy().into_owned());
+        }
+    }
+    None
+}
+
+/// A raw RESP connection: send bytes, read whole replies as bytes.
+pub struct Raw {
+    pub stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Raw {
+    pub fn connect(port: u16) -> Raw {
+        let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stream.set_nodelay(true).unwrap();
+        Raw {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    pub fn send(&mut self, data: &[u8]) {
+        self.stream.write_all(data).unwrap();
+    }
+
+    /// Sends a command as a multibulk request.
+    pub fn cmd<A: AsRef<[u8]>>(&mut self, args: &[A]) {
+        let req = resp::Frame::command(args);
+        self.send(&req);
+    }
+
+    /// Reads one complete reply, returned as its raw bytes.
+    pub fn reply(&mut self) -> Vec<u8> {
+        loop {
+            if let Some((_, n)) = resp::Frame::decode(&self.buf).expect("valid RESP from server") {
+                return self.buf.drain(..n).collect();
+            }
+            let mut chunk = [0u8; 65536];
+            let n = self.stream.read(&mut chunk).expect("reply before timeout");
+            assert!(
+                n > 0,
+                "connection closed while waiting for a reply; got so far {:?}",
+                String::from_utf8_lossy(&self.buf)
+            );
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    /// Sends a command and returns its reply.
+    pub fn call<A: AsRef<[u8]>>(&mut self, args: &[A]) -> Vec<u8> {
+        self.cmd(args);
+        self.reply()
+    }
+
+    /// True once the server has closed the connection (reads EOF within the timeout).
+    pub fn is_closed(&mut self) -> bool {
+        let mut chunk = [0u8; 1024];
+        loop {
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return true,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(_) => return false,
+            }
+        }
+    }
+}
