@@ -186,3 +186,72 @@ impl Raw {
         }
     }
 }
+
+/// The differential harness: one Redoubt and one redis-server 7.0, the same commands sent to
+/// both over raw connections, replies compared byte for byte. Deliberate differences are
+/// listed in `tests/e2e/differences.md` with the reason and are never asserted equal.
+pub struct Diff {
+    pub ours: Server,
+    pub redis: Server,
+    pub a: Raw,
+    pub b: Raw,
+}
+
+impl Diff {
+    /// Starts both servers with the same extra directives.
+    pub fn new(extra: &[&str]) -> Diff {
+        let ours = Server::start(extra);
+        let redis = Server::start_redis(extra);
+        let a = ours.raw();
+        let b = redis.raw();
+        Diff { ours, redis, a, b }
+    }
+
+    /// Sends one command to both, asserts identical replies, returns the reply.
+    pub fn check<A: AsRef<[u8]>>(&mut self, args: &[A]) -> Vec<u8> {
+        let ra = self.a.call(args);
+        let rb = self.b.call(args);
+        assert_eq!(
+            String::from_utf8_lossy(&ra),
+            String::from_utf8_lossy(&rb),
+            "reply differs for {:?} (left: redoubt, right: redis-server)",
+            args.iter()
+                .map(|a| String::from_utf8_lossy(a.as_ref()).into_owned())
+                .collect::<Vec<_>>()
+        );
+        ra
+    }
+
+    /// Runs a script: one command per line, arguments split like redis-cli does (quotes and
+    /// escapes), blank lines and `#` comments skipped; every reply must match.
+    pub fn run(&mut self, script: &str) {
+        for line in script.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let args =
+                resp::split_inline_args(line.as_bytes()).expect("balanced quotes in test script");
+            self.check(&args);
+        }
+    }
+
+    /// Sends the same raw bytes to both and compares the next reply.
+    pub fn check_raw(&mut self, data: &[u8]) -> Vec<u8> {
+        self.a.send(data);
+        self.b.send(data);
+        let ra = self.a.reply();
+        let rb = self.b.reply();
+        assert_eq!(
+            String::from_utf8_lossy(&ra),
+            String::from_utf8_lossy(&rb),
+            "reply differs for raw {:?}",
+            String::from_utf8_lossy(data)
+        );
+        ra
+    }
+
+    /// A second pair of connections (for WATCH, pub/sub, blocking tests).
+    pub fn second(&self) -> (Raw, Raw) {
+        (self.ours.raw(), self.redis.raw())
+    }
+}

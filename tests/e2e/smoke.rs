@@ -12,3 +12,21 @@ fn ping_set_get_with_redis_crate() {
     let v: String = redis::cmd("GET").arg("k").query(&mut c).unwrap();
     assert_eq!(v, "v");
 }
+
+#[test]
+fn differential_basics() {
+    let mut d = crate::kit::Diff::new(&[]);
+    d.run(
+        r#"
+        PING
+        PING hello
+        SET k v
+        GET k
+        GET missing
+        DEL k missing
+        EXISTS k
+        NOSUCHCOMMAND a b
+        GET
+        "#,
+    );
+}
