@@ -255,3 +255,71 @@ impl Diff {
         (self.ours.raw(), self.redis.raw())
     }
 }
+
+impl Raw {
+    /// Reads whatever arrives within `wait` (for asserting that nothing is sent).
+    pub fn read_for(&mut self, wait: Duration) -> Vec<u8> {
+        self.stream.set_read_timeout(Some(wait)).unwrap();
+        let mut chunk = [0u8; 65536];
+        while let Ok(n) = self.stream.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+        self.stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        std::mem::take(&mut self.buf)
+    }
+
+    /// Reads `n` complete replies and returns their bytes concatenated.
+    pub fn replies(&mut self, n: usize) -> Vec<u8> {
+        let mut all = Vec::new();
+        for _ in 0..n {
+            all.extend(self.reply());
+        }
+        all
+    }
+}
+
+/// Sends one command on a pair of connections (ours, redis) and asserts identical replies.
+pub fn check_pair<A: AsRef<[u8]>>(a: &mut Raw, b: &mut Raw, args: &[A]) -> Vec<u8> {
+    let ra = a.call(args);
+    let rb = b.call(args);
+    assert_eq!(
+        String::from_utf8_lossy(&ra),
+        String::from_utf8_lossy(&rb),
+        "reply differs for {:?} (left: redoubt, right: redis-server)",
+        args.iter()
+            .map(|a| String::from_utf8_lossy(a.as_ref()).into_owned())
+            .collect::<Vec<_>>()
+    );
+    ra
+}
+
+/// Reads the next reply on a pair of connections and asserts they are identical (pushes).
+pub fn check_pair_reply(a: &mut Raw, b: &mut Raw) -> Vec<u8> {
+    let ra = a.reply();
+    let rb = b.reply();
+    assert_eq!(
+        String::from_utf8_lossy(&ra),
+        String::from_utf8_lossy(&rb),
+        "pushed reply differs (left: redoubt, right: redis-server)"
+    );
+    ra
+}
+
+impl Diff {
+    /// Replaces the main pair of connections with fresh ones (after the server closed them).
+    pub fn reconnect(&mut self) {
+        self.a = self.ours.raw();
+        self.b = self.redis.raw();
+    }
+
+    /// Asserts that both servers have closed the main connections.
+    pub fn assert_both_closed(&mut self) {
+        assert!(self.a.is_closed(), "redoubt kept the connection open");
+        assert!(self.b.is_closed(), "redis-server kept the connection open");
+    }
+}

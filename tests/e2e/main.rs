@@ -4,7 +4,26 @@
 //! Modules, one per area:
 //! - [`kit`]: start servers on free ports, raw RESP connections, the differential harness.
 //! - [`smoke`]: the server starts, answers, shuts down.
+//! - [`config`]: CONFIG GET/SET/REWRITE/RESETSTAT, redis.conf and command-line loading.
+//! - [`protocol`]: framing, pipelining, inline, malformed input, limits, RESP3, pub/sub, MULTI.
+//! - [`clients`]: real clients: the `redis` crate, redis-cli, redis-benchmark.
+//! - [`random`]: proptest-generated command sequences, replies compared with redis-server.
+//! - [`idle`]: ten thousand idle connections held and served; memory per connection.
+//! - [`strings`]: the string and bitmap families against redis-server.
+//! - [`server`]: server commands: COMMAND, INFO, CLIENT, SLOWLOG, MEMORY, LATENCY, DEBUG,
+//!   MONITOR, SHUTDOWN, FLUSH*/SWAPDB.
+//! - [`keys`]: generic key commands (EXPIRE family, SCAN, RENAME/MOVE/COPY, OBJECT, DUMP/RESTORE).
+//! - [`replication`]: primary/replica, interop with redis-server both ways, PSYNC decisions.
 
+mod clients;
+mod config;
+mod idle;
+mod keys;
 #[allow(dead_code)] // shared helpers; not every test binary configuration uses each one
 mod kit;
+mod protocol;
+mod random;
+mod replication;
+mod server;
 mod smoke;
+mod strings;

@@ -5,11 +5,17 @@ mod config;
 
 use std::process::ExitCode;
 
+use commands::Config;
+use config::LoadError;
+
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 const USAGE: &str =
     "Usage: redoubt server [/path/to/redis.conf] [--directive value ...]\n       redoubt --version";
+
+/// Where Redis writes its pid when daemonized without a `pidfile`.
+const DEFAULT_PIDFILE: &str = "/var/run/redis.pid";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -32,22 +38,112 @@ fn main() -> ExitCode {
 }
 
 fn server(exe: &str, args: &[String]) -> ExitCode {
-    let (cfg, file) = match config::load(args) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
+    let loaded = match config::load(args) {
+        Ok(l) => l,
+        Err(LoadError::Fatal(report)) => {
+            eprint!("{report}");
+            return ExitCode::from(1);
+        }
+        Err(LoadError::Log(msg)) => {
+            warn("", 'C', &msg);
             return ExitCode::from(1);
         }
     };
+    let mut cfg = loaded.config;
+    if let Some(m) = cfg.loadmodules.first() {
+        let path = m.first().cloned().unwrap_or_default();
+        warn(
+            &cfg.logfile,
+            'M',
+            &format!("Module {path} failed to load: Redoubt does not load Redis modules"),
+        );
+        warn(
+            &cfg.logfile,
+            'M',
+            &format!("Can't load module from {path}: server aborting"),
+        );
+        return ExitCode::from(1);
+    }
+    if cfg.daemonize {
+        if let Err(e) = daemonize() {
+            eprintln!("Cannot daemonize: {e}");
+            return ExitCode::from(1);
+        }
+        if cfg.pidfile.is_empty() {
+            cfg.pidfile = DEFAULT_PIDFILE.into();
+        }
+    }
+    if (cfg.port == 0 || cfg.bind.is_empty()) && cfg.unixsocket.is_empty() {
+        warn(
+            &cfg.logfile,
+            'M',
+            "Configured to not listen anywhere, exiting.",
+        );
+        return ExitCode::from(1);
+    }
+    let pidfile = cfg.pidfile.clone();
+    if !pidfile.is_empty() {
+        write_pidfile(&cfg, &pidfile);
+    }
     let opts = server::Options {
-        config_file: file,
+        config_file: loaded.file,
         executable: exe.to_string(),
     };
-    match server::run(cfg, opts) {
+    let code = match server::run(cfg, opts) {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
             eprintln!("{e}");
             ExitCode::from(1)
         }
+    };
+    if !pidfile.is_empty() {
+        let _ = std::fs::remove_file(&pidfile);
     }
+    code
+}
+
+/// A warning in Redis's log format, to the log file or standard output.
+fn warn(logfile: &str, role: char, msg: &str) {
+    let line = format!(
+        "{}:{role} {} # {msg}\n",
+        std::process::id(),
+        server::timestamp()
+    );
+    server::write_log(logfile, &line);
+}
+
+fn write_pidfile(cfg: &Config, path: &str) {
+    if let Err(e) = std::fs::write(path, format!("{}\n", std::process::id())) {
+        let why = commands::config_table::strerror(&e);
+        warn(
+            &cfg.logfile,
+            'M',
+            &format!("Failed to write PID file: {why}"),
+        );
+    }
+}
+
+/// Detaches like Redis's `daemonize()`: fork, the parent exits, the child starts a new
+/// session with its standard streams on /dev/null. Runs before any thread exists.
+fn daemonize() -> std::io::Result<()> {
+    // SAFETY: the process is single-threaded here; the child only continues with its own
+    // copy of the state, and the parent exits without running destructors.
+    unsafe {
+        match libc::fork() {
+            -1 => return Err(std::io::Error::last_os_error()),
+            0 => {}
+            _ => libc::_exit(0),
+        }
+        libc::setsid();
+        let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if fd != -1 {
+            libc::dup2(fd, 0);
+            libc::dup2(fd, 1);
+            libc::dup2(fd, 2);
+            if fd > 2 {
+                libc::close(fd);
+            }
+        }
+    }
+    Ok(())
 }

@@ -59,6 +59,9 @@ pub struct Client {
     pub no_evict: bool,
     pub lib_name: String,
     pub lib_ver: String,
+    /// REPLCONF listening-port / ip-address of a replica, for ROLE and INFO.
+    pub repl_listening_port: u16,
+    pub repl_ip: Option<String>,
 }
 
 /// The part of a client other connections can see or poke.
@@ -143,6 +146,8 @@ impl Client {
             no_evict: false,
             lib_name: String::new(),
             lib_ver: String::new(),
+            repl_listening_port: 0,
+            repl_ip: None,
         }
     }
 

@@ -162,7 +162,7 @@ fn hello(ctx: &mut Ctx) -> CmdResult {
     }
     if !ctx.client.authenticated {
         return Err(CmdError::Raw(
-            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time".into(),
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time".into(),
         ));
     }
     if let Some(n) = name {

@@ -65,6 +65,11 @@ impl<'a> Ctx<'a> {
         if self.srv.config.notify_keyspace_events & class == 0 {
             return;
         }
+        // Keys this command's lookups found expired were deleted before it acted: their
+        // `expired` events (and DELs) go first, as Redis sends them from inside the lookup.
+        if !self.ks.events.expired.is_empty() {
+            crate::exec::after_keyspace_events(self.ks, self.srv, Some((self.client, self.out)));
+        }
         crate::pubsub::notify_keyspace_event(
             self.srv,
             Some((self.client, self.out)),

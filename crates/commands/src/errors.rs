@@ -31,6 +31,11 @@ pub enum CmdError {
         sub: String,
         cmd: String,
     },
+    /// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <CMD> HELP.`
+    SubcommandSyntax {
+        sub: String,
+        cmd: String,
+    },
     NoAuth,
     WrongPass,
     /// `-NOPERM …`.
@@ -121,6 +126,12 @@ impl CmdError {
             UnknownSubcommand { sub, cmd } => {
                 return format!("ERR unknown subcommand '{sub}'. Try {cmd} HELP.").into()
             }
+            SubcommandSyntax { sub, cmd } => {
+                return format!(
+                    "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {cmd} HELP."
+                )
+                .into()
+            }
             NoPerm(s) => return format!("NOPERM {s}").into(),
             SubscribeContext(cmd) => {
                 return format!(
@@ -168,4 +179,12 @@ pub fn trunc(b: &[u8], n: usize) -> String {
 
 fn memchr_nul(b: &[u8]) -> usize {
     b.iter().position(|&c| c == 0).unwrap_or(b.len())
+}
+
+/// Redis's `addReplySubcommandSyntaxError`: a known subcommand with arguments it does not take.
+pub fn subcommand_syntax(args: &[bytes::Bytes]) -> CmdError {
+    CmdError::SubcommandSyntax {
+        sub: trunc(args.get(1).map_or(&b""[..], |a| &a[..]), 128),
+        cmd: String::from_utf8_lossy(&args[0]).to_uppercase(),
+    }
 }

@@ -76,10 +76,8 @@ fn gate(srv: &ServerState, client: &Client, args: &[Bytes]) -> Result<&'static E
     let Some(mut entry) = t.get(&args[0]) else {
         return Err((None, unknown_command(args)));
     };
-    if !entry.subs.is_empty() {
-        if args.len() < 2 {
-            return Err((Some(entry), CmdError::Arity(entry.fullname.clone())));
-        }
+    // Without a subcommand name the container itself runs (COMMAND) or fails its arity.
+    if !entry.subs.is_empty() && args.len() >= 2 {
         match t.sub(entry, &args[1]) {
             Some(sub) => entry = sub,
             None => {
@@ -190,6 +188,7 @@ pub fn call(
         st.failed += 1;
     }
     srv.stats.total_commands += 1;
+    crate::server::latency::on_call(srv, entry, usec, now);
     client.shared.last_cmd.set(Some(entry.id));
     after_keyspace_events(ks, srv, Some((client, out)));
     match rewrite {

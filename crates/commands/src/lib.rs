@@ -26,6 +26,7 @@ pub mod keys;
 pub mod multi;
 pub mod propagate;
 pub mod pubsub;
+pub mod repl;
 pub mod server;
 pub mod state;
 pub mod strings;
@@ -49,6 +50,7 @@ pub const FAMILIES: &[&[table::Spec]] = &[
     config_cmd::TABLE,
     pubsub::TABLE,
     multi::TABLE,
+    repl::TABLE,
 ];
 
 /// The handler of a container command (CONFIG, CLIENT…): never called, the gate always
@@ -67,5 +69,5 @@ pub fn reply_help(ctx: &mut Ctx, cmd: &str, lines: &[&str]) {
         ctx.out.simple(l);
     }
     ctx.out.simple("HELP");
-    ctx.out.simple("    Print this help.");
+    ctx.out.simple("    Prints this help.");
 }

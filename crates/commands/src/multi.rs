@@ -18,7 +18,7 @@ pub const TABLE: &[Spec] = &[
     Spec::new(
         "multi",
         1,
-        NOSCRIPT | LOADING | STALE | FAST | NO_MULTI | ALLOW_BUSY,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
         multi,
     )
     .acl("fast transaction"),
@@ -39,7 +39,7 @@ pub const TABLE: &[Spec] = &[
     Spec::new(
         "watch",
         -2,
-        NOSCRIPT | LOADING | STALE | FAST | NO_MULTI | ALLOW_BUSY,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
         watch,
     )
     .keys(1, -1, 1)

@@ -36,10 +36,15 @@ pub fn encode_command(out: &mut BytesMut, args: &[impl AsRef<[u8]>]) {
     }
 }
 
-/// Feeds one write to every sink.
+/// Feeds one write to every sink and to the replication stream.
+///
+/// A replica does not propagate what it executes: its backlog and sub-replicas receive its
+/// primary's stream byte for byte instead (crates/server/src/replica.rs), and writes made
+/// directly on a writable replica stay local, as in Redis.
 pub fn propagate(srv: &mut ServerState, db: usize, args: &[Bytes]) {
+    let to_replicas = srv.repl.backlog.is_some() && srv.repl.primary.is_none();
     let p = &mut srv.propagation;
-    if p.sinks.is_empty() {
+    if p.sinks.is_empty() && !to_replicas {
         return;
     }
     let mut buf = BytesMut::new();
@@ -51,5 +56,8 @@ pub fn propagate(srv: &mut ServerState, db: usize, args: &[Bytes]) {
     encode_command(&mut buf, args);
     for s in &mut p.sinks {
         s.feed(&buf);
+    }
+    if to_replicas {
+        crate::repl::feed(srv, &buf);
     }
 }

@@ -17,6 +17,8 @@ pub struct CmdStat {
     pub usec: u64,
     pub rejected: u64,
     pub failed: u64,
+    /// Latency histogram (LATENCY HISTOGRAM, INFO latencystats), allocated on first call.
+    pub hist: Option<Box<crate::server::histogram::Histogram>>,
 }
 
 #[derive(Debug, Default)]
@@ -98,6 +100,10 @@ pub struct ServerState {
     pub is_replica: bool,
     pub lazyfree_pending: u64,
     pub propagation: crate::propagate::Propagation,
+    /// Replication: ids, offset, backlog, attached replicas, this server's primary.
+    pub repl: crate::repl::ReplState,
+    /// The latency monitor's events (LATENCY LATEST/HISTORY).
+    pub latency: crate::server::latency::Monitor,
 }
 
 impl ServerState {
@@ -128,6 +134,8 @@ impl ServerState {
             is_replica: false,
             lazyfree_pending: 0,
             propagation: Default::default(),
+            repl: Default::default(),
+            latency: Default::default(),
         }
     }
 
@@ -148,6 +156,7 @@ impl Core {
         ks.lru_clock = (now_ms / 1000) as u32;
         let mut srv = ServerState::new(config, now_ms);
         srv.stats.commands = vec![CmdStat::default(); crate::table::table().entries.len()];
+        crate::server::memory::record_startup();
         Core { ks, srv }
     }
 }

@@ -53,6 +53,9 @@ pub struct Keyspace {
     pub dirty: u64,
     /// On a replica, expired keys are hidden from reads but only the primary deletes them.
     pub is_replica: bool,
+    /// Set while a replica applies its primary's stream: keys the replica sees as logically
+    /// expired still exist for the primary's commands (only the primary's DEL removes them).
+    pub applying_primary_stream: bool,
     /// The LRU clock, seconds, advanced by the cron.
     pub lru_clock: u32,
 }
@@ -65,6 +68,7 @@ impl Keyspace {
             stats: KsStats::default(),
             dirty: 0,
             is_replica: false,
+            applying_primary_stream: false,
             lru_clock: 0,
         }
     }
@@ -84,7 +88,7 @@ impl Keyspace {
     /// Deletes `key` if its time has passed (and this is a primary); `true` if it is expired,
     /// deleted or not.
     fn expire_if_needed(&mut self, db: usize, key: &[u8], now: i64) -> bool {
-        if !self.dbs[db].is_expired(key, now) {
+        if self.applying_primary_stream || !self.dbs[db].is_expired(key, now) {
             return false;
         }
         if !self.is_replica {
@@ -118,6 +122,32 @@ impl Keyspace {
                 self.stats.keyspace_misses += 1;
                 None
             }
+        }
+    }
+
+    /// Reads a key as Redis's `LOOKUP_NOTOUCH` lookups do (EXISTS, TYPE, TTL, OBJECT): lazy
+    /// expiry and the hit/miss count as [`Keyspace::get`], the access time left alone.
+    pub fn get_no_touch(&mut self, db: usize, key: &[u8], now: i64) -> Option<&Value> {
+        if self.expire_if_needed(db, key, now) {
+            self.stats.keyspace_misses += 1;
+            return None;
+        }
+        match self.dbs[db].keys.get(key) {
+            Some(slot) => {
+                self.stats.keyspace_hits += 1;
+                Some(&slot.value)
+            }
+            None => {
+                self.stats.keyspace_misses += 1;
+                None
+            }
+        }
+    }
+
+    /// Sets a live key's access time, in LRU clock seconds (RESTORE … IDLETIME).
+    pub fn set_lru(&mut self, db: usize, key: &[u8], lru: u32) {
+        if let Some(slot) = self.dbs[db].keys.get_mut(key) {
+            slot.lru = lru;
         }
     }
 

@@ -73,6 +73,10 @@ pub async fn serve(shared: Shared, mut stream: TcpStream, me: Rc<ClientShared>) 
                 Some(d) if !client.close_after_reply => tokio::time::sleep(d).await,
                 _ => break,
             }
+            // Killed while CLIENT PAUSE held its commands back: they must not run.
+            if me.killed.get() {
+                break 'conn;
+            }
         }
         if client.close_after_reply || me.killed.get() {
             break;
@@ -246,5 +250,6 @@ fn disconnect(shared: &Shared, client: &mut Client) {
     commands::pubsub::unsubscribe_all(&mut core.srv, client);
     commands::multi::discard_transaction(&mut core.ks, &mut core.srv, client);
     core.srv.monitors.retain(|&i| i != client.id);
+    commands::repl::on_disconnect(&mut core.srv, client.id);
     core.srv.clients.remove(&client.id);
 }

@@ -81,6 +81,7 @@ pub fn tick(shared: &Shared, period: Duration) {
             }
         }
     }
+    commands::repl::cron(&mut core.srv, now);
     sample_ops(core, now);
     if let Some(p) = core.srv.pause {
         if now >= p.until_ms {

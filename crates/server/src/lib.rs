@@ -5,6 +5,7 @@
 //!   protected mode.
 //! - [`conn`]: one task per connection: read, decode every complete request, execute them in
 //!   order, flush the replies once per read batch.
+//! - [`rebind`]: the set of listening sockets, replaced at run time by CONFIG SET port/bind.
 //! - [`cron`]: `hz` times a second: active expiry, incremental rehash, client timeouts,
 //!   statistics samples.
 //!
@@ -15,6 +16,8 @@
 pub mod conn;
 pub mod cron;
 pub mod listener;
+pub mod rebind;
+pub mod replica;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -40,7 +43,8 @@ pub struct Options {
 }
 
 /// Runs a server until SHUTDOWN or a signal; returns the exit code.
-pub fn run(config: Config, opts: Options) -> std::io::Result<i32> {
+pub fn run(mut config: Config, opts: Options) -> std::io::Result<i32> {
+    let fd_notes = adjust_open_files_limit(&mut config);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -50,15 +54,86 @@ pub fn run(config: Config, opts: Options) -> std::io::Result<i32> {
         core.srv.config_file = opts.config_file;
         core.srv.executable = opts.executable;
         let shared: Shared = Rc::new(RefCell::new(core));
+        for note in fd_notes {
+            log(&shared, &note);
+        }
         let listeners = listener::bind_all(&shared)?;
         let stop = Rc::new(tokio::sync::Notify::new());
-        for l in listeners {
-            tokio::task::spawn_local(listener::accept_loop(shared.clone(), l, stop.clone()));
+        rebind::install(&shared, listeners, stop.clone());
+        {
+            let mut c = shared.borrow_mut();
+            let core = &mut *c;
+            if let Some((host, port)) = core.srv.config.replicaof.clone() {
+                commands::repl::become_replica(&mut core.srv, host, port, now_ms());
+                core.ks.is_replica = true;
+            }
         }
+        tokio::task::spawn_local(replica::manager(shared.clone()));
         log(&shared, "Ready to accept connections tcp");
         let code = cron::run(shared.clone(), stop.clone()).await;
+        commands::config_cmd::set_listen_hook(None);
         Ok(code)
     })
+}
+
+/// File descriptors kept beside the clients' (listeners, log, persistence), as in Redis.
+const RESERVED_FDS: u64 = 32;
+
+/// Raises RLIMIT_NOFILE to `maxclients` + 32 as Redis's `adjustOpenFilesLimit` does: try
+/// the full amount, step down by 16 until the kernel accepts, and if the result is short,
+/// lower maxclients to fit. Returns the log lines to write once logging is up.
+fn adjust_open_files_limit(config: &mut Config) -> Vec<String> {
+    let wanted = config.maxclients as u64 + RESERVED_FDS;
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we pass and keeps no pointer.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        config.maxclients = 1024 - RESERVED_FDS as usize;
+        return vec![format!(
+            "Unable to obtain the current NOFILE limit ({}), assuming 1024 and setting the max clients configuration accordingly.",
+            std::io::Error::last_os_error()
+        )];
+    }
+    let old: u64 = lim.rlim_cur;
+    if old >= wanted {
+        return Vec::new();
+    }
+    let hard: u64 = lim.rlim_max;
+    let mut best = wanted;
+    let mut err = None;
+    while best > old {
+        let new = libc::rlimit {
+            rlim_cur: best,
+            rlim_max: best.max(hard),
+        };
+        // SAFETY: setrlimit only reads the struct.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &new) } == 0 {
+            break;
+        }
+        err.get_or_insert_with(std::io::Error::last_os_error);
+        best = best.saturating_sub(16);
+    }
+    let best = best.max(old);
+    if best >= wanted {
+        return vec![format!(
+            "Increased maximum number of open files to {best} (it was originally set to {old})."
+        )];
+    }
+    config.maxclients = best.saturating_sub(RESERVED_FDS) as usize;
+    let why = err.map_or_else(String::new, |e| e.to_string());
+    vec![
+        format!(
+            "You requested maxclients of {} requiring at least {wanted} max file descriptors.",
+            wanted - RESERVED_FDS
+        ),
+        format!("Server can't set maximum open files to {wanted} because of OS error: {why}."),
+        format!(
+            "Current maximum open files is {best}. maxclients has been reduced to {} to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+            config.maxclients
+        ),
+    ]
 }
 
 /// Writes a log line in Redis's format (`pid:M dd Mon yyyy hh:mm:ss.mmm * message`).
@@ -85,7 +160,8 @@ pub fn write_log(logfile: &str, line: &str) {
     }
 }
 
-fn timestamp() -> String {
+/// Redis's log timestamp: `dd Mon yyyy hh:mm:ss.mmm`, UTC.
+pub fn timestamp() -> String {
     let ms = now_ms();
     let secs = ms / 1000;
     let (y, mo, d) = civil_from_days(secs.div_euclid(86400));

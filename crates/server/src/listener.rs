@@ -39,6 +39,11 @@ pub fn bind_all(shared: &Shared) -> std::io::Result<Vec<TcpListener>> {
         let c = shared.borrow();
         (c.srv.config.bind.clone(), c.srv.config.port)
     };
+    bind_addrs(&binds, port)
+}
+
+/// Binds each address of `binds` on `port` (none for port 0).
+pub fn bind_addrs(binds: &[String], port: u16) -> std::io::Result<Vec<TcpListener>> {
     let mut out = Vec::new();
     if port == 0 {
         return Ok(out);
@@ -103,7 +108,7 @@ fn fmt_addr(a: SocketAddr) -> String {
     }
 }
 
-async fn on_accept(shared: &Shared, mut stream: TcpStream, peer: SocketAddr) {
+pub async fn on_accept(shared: &Shared, mut stream: TcpStream, peer: SocketAddr) {
     let (reject, keepalive) = {
         let mut core = shared.borrow_mut();
         let srv = &mut core.srv;

@@ -1,0 +1,290 @@
+//! Whole RDB files (version 10, as Redis 7.0 writes them): the `REDIS0010` header, aux
+//! fields, per database SELECTDB + RESIZEDB, each key with its expiry and value, EOF and the
+//! CRC-64 checksum. The same bytes are a `dump.rdb` and the payload of a full resync.
+
+use std::io::{Read, Write};
+
+use keyspace::{Keyspace, Ttl};
+
+use crate::crc64::Crc64;
+use crate::length::{read_plain_len, write_len};
+use crate::string::{read_string, write_bytes};
+use crate::value::{read_object, type_of, write_object, SaveOptions};
+use crate::{read_u8, Error, Result, RDB_VERSION};
+
+const OP_FUNCTION2: u8 = 245;
+const OP_MODULE_AUX: u8 = 247;
+const OP_IDLE: u8 = 248;
+const OP_FREQ: u8 = 249;
+const OP_AUX: u8 = 250;
+const OP_RESIZEDB: u8 = 251;
+const OP_EXPIRETIME_MS: u8 = 252;
+const OP_EXPIRETIME: u8 = 253;
+const OP_SELECTDB: u8 = 254;
+const OP_EOF: u8 = 255;
+
+/// Aux fields a snapshot carries besides the data.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Aux {
+    pub redis_ver: String,
+    pub ctime: i64,
+    pub used_mem: u64,
+    /// Replication id, offset and the stream's current database (full resyncs, primaries).
+    pub repl: Option<(String, i64, usize)>,
+}
+
+/// Options for writing.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteOptions {
+    /// `rdbcompression`.
+    pub compression: bool,
+    /// `rdbchecksum`: without it the footer is eight zero bytes.
+    pub checksum: bool,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions {
+            compression: true,
+            checksum: true,
+        }
+    }
+}
+
+/// A writer that keeps a running CRC-64 of everything written.
+struct CrcWriter<W: Write> {
+    inner: W,
+    crc: Crc64,
+}
+
+impl<W: Write> Write for CrcWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.crc.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn write_aux(w: &mut impl Write, key: &str, val: &[u8]) -> Result<()> {
+    w.write_all(&[OP_AUX])?;
+    write_bytes(w, key.as_bytes(), false)?;
+    write_bytes(w, val, false)
+}
+
+/// Writes a whole keyspace as an RDB file.
+pub fn write(w: impl Write, ks: &Keyspace, aux: &Aux, opts: &WriteOptions) -> Result<()> {
+    let mut w = CrcWriter {
+        inner: w,
+        crc: Crc64::new(),
+    };
+    let save = SaveOptions {
+        compress: opts.compression,
+    };
+    w.write_all(format!("REDIS{RDB_VERSION:04}").as_bytes())?;
+    write_aux(&mut w, "redis-ver", aux.redis_ver.as_bytes())?;
+    write_aux(&mut w, "redis-bits", b"64")?;
+    write_aux(&mut w, "ctime", aux.ctime.to_string().as_bytes())?;
+    write_aux(&mut w, "used-mem", aux.used_mem.to_string().as_bytes())?;
+    if let Some((id, off, db)) = &aux.repl {
+        write_aux(&mut w, "repl-stream-db", db.to_string().as_bytes())?;
+        write_aux(&mut w, "repl-id", id.as_bytes())?;
+        write_aux(&mut w, "repl-offset", off.to_string().as_bytes())?;
+    }
+    write_aux(&mut w, "aof-base", b"0")?;
+    for (i, db) in ks.dbs().iter().enumerate() {
+        if db.is_empty() {
+            continue;
+        }
+        w.write_all(&[OP_SELECTDB])?;
+        write_len(&mut w, i as u64)?;
+        w.write_all(&[OP_RESIZEDB])?;
+        write_len(&mut w, db.len() as u64)?;
+        write_len(&mut w, db.expires_len() as u64)?;
+        for (key, slot) in db.dict().iter() {
+            if let Some(at) = db.expire_of(key) {
+                w.write_all(&[OP_EXPIRETIME_MS])?;
+                w.write_all(&at.to_le_bytes())?;
+            }
+            w.write_all(&[type_of(&slot.value)])?;
+            write_bytes(&mut w, key, opts.compression)?;
+            write_object(&mut w, &slot.value, save)?;
+        }
+    }
+    w.write_all(&[OP_EOF])?;
+    let crc = if opts.checksum { w.crc.value() } else { 0 };
+    w.inner.write_all(&crc.to_le_bytes())?;
+    w.flush()?;
+    Ok(())
+}
+
+/// A reader that keeps a running CRC-64 of everything read.
+struct CrcReader<R: Read> {
+    inner: R,
+    crc: Crc64,
+}
+
+impl<R: Read> Read for CrcReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.crc.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+fn read_array<const N: usize>(r: &mut impl Read) -> Result<[u8; N]> {
+    let mut b = [0u8; N];
+    r.read_exact(&mut b)?;
+    Ok(b)
+}
+
+fn read_blob(r: &mut impl Read) -> Result<Vec<u8>> {
+    Ok(match read_string(r)? {
+        crate::string::RdbString::Int(n) => n.to_string().into_bytes(),
+        crate::string::RdbString::Bytes(b) => b,
+    })
+}
+
+/// What loading found besides the keys.
+#[derive(Debug, Default, Clone)]
+pub struct Loaded {
+    pub keys: u64,
+    pub expired_skipped: u64,
+    pub repl_id: Option<String>,
+    pub repl_offset: Option<i64>,
+    pub repl_stream_db: Option<usize>,
+}
+
+/// Loads an RDB stream into `ks` (which the caller has emptied). Keys already expired at
+/// `skip_expired_before` (a primary loading a file) are skipped; a replica passes `None`.
+pub fn load(r: impl Read, ks: &mut Keyspace, skip_expired_before: Option<i64>) -> Result<Loaded> {
+    let mut r = CrcReader {
+        inner: r,
+        crc: Crc64::new(),
+    };
+    let magic: [u8; 9] = read_array(&mut r)?;
+    if &magic[..5] != b"REDIS" {
+        return Err(Error::Corrupt(
+            "Wrong signature trying to load DB from file",
+        ));
+    }
+    let ver: u16 = std::str::from_utf8(&magic[5..])
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    if !(1..=RDB_VERSION).contains(&ver) {
+        return Err(Error::Corrupt("Can't handle this RDB format version"));
+    }
+    let mut info = Loaded::default();
+    let mut db = 0usize;
+    let mut expire: Option<i64> = None;
+    loop {
+        let t = read_u8(&mut r)?;
+        match t {
+            OP_EXPIRETIME_MS => expire = Some(i64::from_le_bytes(read_array(&mut r)?)),
+            OP_EXPIRETIME => expire = Some(i32::from_le_bytes(read_array(&mut r)?) as i64 * 1000),
+            OP_FREQ => {
+                read_u8(&mut r)?;
+            }
+            OP_IDLE => {
+                read_plain_len(&mut r)?;
+            }
+            OP_EOF => break,
+            OP_SELECTDB => {
+                let n = read_plain_len(&mut r)?;
+                if n >= ks.db_count() as u64 {
+                    return Err(Error::Corrupt(
+                        "the file uses a database number beyond 'databases'",
+                    ));
+                }
+                db = n as usize;
+            }
+            OP_RESIZEDB => {
+                read_plain_len(&mut r)?;
+                read_plain_len(&mut r)?;
+            }
+            OP_AUX => {
+                let k = read_blob(&mut r)?;
+                let v = String::from_utf8_lossy(&read_blob(&mut r)?).into_owned();
+                match &k[..] {
+                    b"repl-id" => info.repl_id = Some(v),
+                    b"repl-offset" => info.repl_offset = v.parse().ok(),
+                    b"repl-stream-db" => info.repl_stream_db = v.parse().ok(),
+                    _ => {}
+                }
+            }
+            OP_MODULE_AUX | OP_FUNCTION2 => return Err(Error::Unsupported(t)),
+            _ => {
+                let key = read_blob(&mut r)?;
+                let value = read_object(&mut r, t)?;
+                let at = expire.take();
+                if let (Some(at), Some(now)) = (at, skip_expired_before) {
+                    if at < now {
+                        info.expired_skipped += 1;
+                        continue;
+                    }
+                }
+                ks.set(db, &key, value, at.map_or(Ttl::Clear, Ttl::At));
+                info.keys += 1;
+            }
+        }
+    }
+    let computed = r.crc.value();
+    let stored = u64::from_le_bytes(read_array(&mut r.inner)?);
+    if ver >= 5 && stored != 0 && stored != computed {
+        return Err(Error::Corrupt("Wrong RDB checksum"));
+    }
+    ks.dirty = 0;
+    Ok(info)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keyspace::Value;
+
+    #[test]
+    fn round_trip_with_expiry_and_dbs() {
+        let mut ks = Keyspace::new(16);
+        ks.set(0, b"a", Value::string(b"1"), Ttl::Clear);
+        ks.set(
+            0,
+            b"b",
+            Value::string(&b"xyz".repeat(50)),
+            Ttl::At(4_000_000_000_000),
+        );
+        ks.set(3, b"c", Value::string(b"hello"), Ttl::Clear);
+        let mut buf = Vec::new();
+        let aux = Aux {
+            redis_ver: "7.0.15".into(),
+            repl: Some(("id".into(), 42, 0)),
+            ..Default::default()
+        };
+        write(&mut buf, &ks, &aux, &WriteOptions::default()).unwrap();
+        let mut back = Keyspace::new(16);
+        let info = load(&buf[..], &mut back, Some(0)).unwrap();
+        assert_eq!(info.keys, 3);
+        assert_eq!(info.repl_offset, Some(42));
+        assert_eq!(back.get(0, b"a", 0), Some(&Value::Int(1)));
+        assert_eq!(back.expire_of(0, b"b"), Some(4_000_000_000_000));
+        assert_eq!(back.get(3, b"c", 0), Some(&Value::string(b"hello")));
+    }
+
+    #[test]
+    fn truncated_and_corrupt_files_are_errors() {
+        let mut ks = Keyspace::new(16);
+        ks.set(0, b"a", Value::string(b"hello"), Ttl::Clear);
+        let mut buf = Vec::new();
+        write(&mut buf, &ks, &Aux::default(), &WriteOptions::default()).unwrap();
+        for cut in 0..buf.len() {
+            let mut k = Keyspace::new(16);
+            assert!(load(&buf[..cut], &mut k, None).is_err(), "cut at {cut}");
+        }
+        let n = buf.len();
+        buf[n - 12] ^= 0x55;
+        assert!(load(&buf[..], &mut Keyspace::new(16), None).is_err());
+    }
+}

@@ -1,0 +1,200 @@
+//! Replication over real sockets: Redoubt primaries and replicas, and interop with
+//! redis-server 7.0 in both directions: full sync, the live stream, partial resync after a
+//! dropped link and after a promotion, chained replicas.
+
+use std::time::{Duration, Instant};
+
+use crate::kit::{Raw, Server};
+
+/// Polls `f` until it returns true or 15 s pass.
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn text(r: &[u8]) -> String {
+    String::from_utf8_lossy(r).into_owned()
+}
+
+/// Every key of dbs 0–3 with its value and whether it has a TTL, sorted.
+fn dataset(port: u16) -> Vec<(usize, Vec<u8>, Vec<u8>, bool)> {
+    let mut c = Raw::connect(port);
+    let mut out = Vec::new();
+    for db in 0..4usize {
+        c.call(&["SELECT", &db.to_string()]);
+        let keys = match resp::Frame::decode(&c.call(&["KEYS", "*"]))
+            .unwrap()
+            .unwrap()
+            .0
+        {
+            resp::Frame::Array(v) => v,
+            other => panic!("KEYS gave {other:?}"),
+        };
+        for k in keys {
+            let k = k.as_bytes().unwrap().to_vec();
+            let v = c.call(&[&b"GET"[..], &k]);
+            let ttl = text(&c.call(&[&b"PTTL"[..], &k]));
+            out.push((db, k, v, ttl != ":-1\r\n"));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn fill(port: u16, n: usize, tag: &str) {
+    let mut c = Raw::connect(port);
+    for i in 0..n {
+        c.call(&[
+            "SET",
+            &format!("{tag}:{i}"),
+            &format!("value-{i}-{}", "x".repeat(i % 50)),
+        ]);
+    }
+    c.call(&["SET", &format!("{tag}:int"), "12345"]);
+    c.call(&["SET", &format!("{tag}:ttl"), "v", "EX", "1000"]);
+    c.call(&["SELECT", "2"]);
+    c.call(&["SET", &format!("{tag}:db2"), "in-db-2"]);
+    c.call(&["INCRBY", &format!("{tag}:counter"), "7"]);
+}
+
+fn replicaof(port: u16, primary: u16) {
+    let r = Raw::connect(port).call(&["REPLICAOF", "127.0.0.1", &primary.to_string()]);
+    assert!(
+        text(&r).starts_with("+OK"),
+        "REPLICAOF answered {}",
+        text(&r)
+    );
+}
+
+fn link_up(port: u16) -> bool {
+    let role = text(&Raw::connect(port).call(&["ROLE"]));
+    role.contains("connected")
+}
+
+fn assert_converged(primary: u16, replica: u16) {
+    let want = dataset(primary);
+    wait_until("the replica to hold the primary's dataset", || {
+        dataset(replica) == want
+    });
+}
+
+#[test]
+fn redoubt_replica_of_redoubt_full_sync_then_stream() {
+    let p = Server::start(&[]);
+    fill(p.port, 200, "before");
+    let r = Server::start(&["--replicaof", "127.0.0.1", &p.port.to_string()]);
+    wait_until("link up", || link_up(r.port));
+    assert_converged(p.port, r.port);
+    fill(p.port, 100, "after");
+    let mut c = Raw::connect(p.port);
+    c.call(&["DEL", "before:1"]);
+    c.call(&["MULTI"]);
+    c.call(&["SET", "in-tx", "1"]);
+    c.call(&["INCR", "in-tx"]);
+    c.call(&["EXEC"]);
+    assert_converged(p.port, r.port);
+    let mut rc = Raw::connect(r.port);
+    assert_eq!(text(&rc.call(&["GET", "in-tx"])), "$1\r\n2\r\n");
+    assert_eq!(
+        text(&rc.call(&["SET", "x", "y"])),
+        "-READONLY You can't write against a read only replica.\r\n"
+    );
+    let role = text(&Raw::connect(p.port).call(&["ROLE"]));
+    assert!(role.starts_with("*3\r\n$6\r\nmaster\r\n"), "{role}");
+}
+
+#[test]
+fn redis_replica_of_redoubt_primary() {
+    let p = Server::start(&[]);
+    fill(p.port, 300, "a");
+    let r = Server::start_redis(&["--replicaof", "127.0.0.1", &p.port.to_string()]);
+    assert_converged(p.port, r.port);
+    fill(p.port, 50, "b");
+    Raw::connect(p.port).call(&["EXPIRE", "a:3", "500"]);
+    assert_converged(p.port, r.port);
+    let info = text(&Raw::connect(r.port).call(&["INFO", "replication"]));
+    assert!(info.contains("master_link_status:up"), "{info}");
+}
+
+#[test]
+fn redoubt_replica_of_redis_primary() {
+    let p = Server::start_redis(&["--repl-diskless-sync-delay", "0"]);
+    fill(p.port, 300, "a");
+    let r = Server::start(&["--replicaof", "127.0.0.1", &p.port.to_string()]);
+    wait_until("link up", || link_up(r.port));
+    assert_converged(p.port, r.port);
+    fill(p.port, 50, "b");
+    assert_converged(p.port, r.port);
+}
+
+/// Speaks PSYNC to `port` like a replica would and returns the first reply line.
+fn psync_line(port: u16, replid: &str, offset: i64) -> String {
+    let mut c = Raw::connect(port);
+    c.call(&["REPLCONF", "listening-port", "1"]);
+    c.cmd(&["PSYNC", replid, &offset.to_string()]);
+    let mut line = Vec::new();
+    let mut b = [0u8; 1];
+    use std::io::Read;
+    while !line.ends_with(b"\r\n") {
+        c.stream.read_exact(&mut b).unwrap();
+        line.push(b[0]);
+    }
+    text(&line).trim_end().to_string()
+}
+
+fn repl_info(port: u16, field: &str) -> String {
+    let info = text(&Raw::connect(port).call(&["INFO", "replication"]));
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
+        .unwrap_or_else(|| panic!("no {field} in INFO replication: {info}"))
+}
+
+#[test]
+fn psync_continues_within_backlog_and_refuses_unknown_history() {
+    let p = Server::start(&[]);
+    let r = Server::start(&["--replicaof", "127.0.0.1", &p.port.to_string()]);
+    wait_until("link up", || link_up(r.port));
+    fill(p.port, 20, "k");
+    let replid = repl_info(p.port, "master_replid");
+    let offset: i64 = repl_info(p.port, "master_repl_offset").parse().unwrap();
+    assert_eq!(
+        psync_line(p.port, &replid, offset + 1),
+        format!("+CONTINUE {replid}")
+    );
+    assert_eq!(
+        psync_line(p.port, &replid, 1),
+        format!("+CONTINUE {replid}")
+    );
+    assert!(psync_line(p.port, &"f".repeat(40), offset + 1).starts_with("+FULLRESYNC "));
+    assert!(psync_line(p.port, &replid, offset + 100).starts_with("+FULLRESYNC "));
+}
+
+#[test]
+fn promotion_keeps_history_for_partial_resync() {
+    let a = Server::start(&[]);
+    let b = Server::start(&["--replicaof", "127.0.0.1", &a.port.to_string()]);
+    wait_until("link up", || link_up(b.port));
+    fill(a.port, 100, "x");
+    assert_converged(a.port, b.port);
+    let old_id = repl_info(a.port, "master_replid");
+    // Promote b; its old history (a's id) stays valid as replid2.
+    assert_eq!(
+        text(&Raw::connect(b.port).call(&["REPLICAOF", "NO", "ONE"])),
+        "+OK\r\n"
+    );
+    assert_eq!(repl_info(b.port, "master_replid2"), old_id);
+    let off: i64 = repl_info(b.port, "master_repl_offset").parse().unwrap();
+    // The old primary (same history, same offset) may continue from b.
+    assert!(psync_line(b.port, &old_id, off + 1).starts_with("+CONTINUE "));
+    // And does, when it becomes b's replica.
+    replicaof(a.port, b.port);
+    wait_until("old primary following the new one", || link_up(a.port));
+    Raw::connect(b.port).call(&["SET", "after-failover", "yes"]);
+    assert_converged(b.port, a.port);
+}
