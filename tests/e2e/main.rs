@@ -14,6 +14,7 @@
 //!   MONITOR, SHUTDOWN, FLUSH*/SWAPDB.
 //! - [`keys`]: generic key commands (EXPIRE family, SCAN, RENAME/MOVE/COPY, OBJECT, DUMP/RESTORE).
 //! - [`replication`]: primary/replica, interop with redis-server both ways, PSYNC decisions.
+//! - [`persistence`]: RDB SAVE/BGSAVE/SHUTDOWN, start-up load, files exchanged with Redis.
 
 mod clients;
 mod config;
@@ -21,6 +22,7 @@ mod idle;
 mod keys;
 #[allow(dead_code)] // shared helpers; not every test binary configuration uses each one
 mod kit;
+mod persistence;
 mod protocol;
 mod random;
 mod replication;

@@ -61,6 +61,8 @@ pub enum CmdError {
     NoReplicas,
     MasterDown,
     DebugNotAllowed,
+    /// Writes refused after a failed background save (`stop-writes-on-bgsave-error`).
+    MisConf,
     Timeout,
 }
 
@@ -118,6 +120,9 @@ impl CmdError {
                 "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
             }
             Timeout => "ERR timeout is not an integer or out of range",
+            MisConf => {
+                "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
+            }
             InvalidExpire(cmd) => return format!("ERR invalid expire time in '{cmd}' command").into(),
             Arity(cmd) => {
                 return format!("ERR wrong number of arguments for '{cmd}' command").into()

@@ -132,6 +132,12 @@ fn gate(srv: &ServerState, client: &Client, args: &[Bytes]) -> Result<&'static E
             CmdError::SubscribeContext(entry.fullname.clone()),
         ));
     }
+    if crate::persistence::writes_denied(srv)
+        && !primary
+        && (spec.is(flag::WRITE) || spec.name == "ping")
+    {
+        return Err((Some(entry), CmdError::MisConf));
+    }
     if srv.loading && !spec.is(flag::LOADING) {
         return Err((Some(entry), CmdError::Loading));
     }

@@ -24,6 +24,7 @@ pub mod glob;
 pub mod info;
 pub mod keys;
 pub mod multi;
+pub mod persistence;
 pub mod propagate;
 pub mod pubsub;
 pub mod repl;
@@ -51,6 +52,7 @@ pub const FAMILIES: &[&[table::Spec]] = &[
     pubsub::TABLE,
     multi::TABLE,
     repl::TABLE,
+    persistence::TABLE,
 ];
 
 /// The handler of a container command (CONFIG, CLIENT…): never called, the gate always

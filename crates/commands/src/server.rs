@@ -151,7 +151,16 @@ fn shutdown(ctx: &mut Ctx) -> CmdResult {
     } else {
         save.then_some(true)
     };
-    ctx.srv.shutdown = Some(ShutdownRequest { save, now, force });
+    let saved = crate::persistence::save_before_shutdown(ctx.ks, ctx.srv, save, ctx.now);
+    if saved.is_err() && !force {
+        return Err(CmdError::err("Errors trying to SHUTDOWN. Check logs."));
+    }
+    // Saved (or not wanted) already: the exit path must not save again.
+    ctx.srv.shutdown = Some(ShutdownRequest {
+        save: Some(false),
+        now,
+        force,
+    });
     // The connection closes when the process exits; like Redis, no reply is sent on success.
     ctx.client.close_after_reply = true;
     Ok(())

@@ -102,6 +102,8 @@ pub struct ServerState {
     pub propagation: crate::propagate::Propagation,
     /// Replication: ids, offset, backlog, attached replicas, this server's primary.
     pub repl: crate::repl::ReplState,
+    /// RDB saves: the background child, last status, counters.
+    pub persist: crate::persistence::PersistState,
     /// The latency monitor's events (LATENCY LATEST/HISTORY).
     pub latency: crate::server::latency::Monitor,
 }
@@ -135,6 +137,7 @@ impl ServerState {
             lazyfree_pending: 0,
             propagation: Default::default(),
             repl: Default::default(),
+            persist: Default::default(),
             latency: Default::default(),
         }
     }

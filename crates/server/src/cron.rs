@@ -32,6 +32,9 @@ pub async fn run(shared: Shared, stop: Rc<Notify>) -> i32 {
             }
         }
         tick(&shared, period);
+        if shared.borrow().srv.shutdown.is_some() && !save_on_exit(&shared) {
+            continue;
+        }
         if shared.borrow().srv.shutdown.is_some() {
             log(&shared, "Redoubt is now ready to exit, bye bye...");
             stop.notify_waiters();
@@ -39,6 +42,36 @@ pub async fn run(shared: Shared, stop: Rc<Notify>) -> i32 {
                 c.kill();
             }
             return 0;
+        }
+    }
+}
+
+/// The save a signal-initiated shutdown owes (SHUTDOWN saved already). False when saving
+/// failed: like Redis, the server then keeps running.
+fn save_on_exit(shared: &Shared) -> bool {
+    let mut guard = shared.borrow_mut();
+    let core = &mut *guard;
+    let Some(req) = core.srv.shutdown else {
+        return true;
+    };
+    if req.save == Some(false) {
+        return true;
+    }
+    match commands::persistence::save_before_shutdown(
+        &mut core.ks,
+        &mut core.srv,
+        req.save,
+        now_ms(),
+    ) {
+        Ok(()) => true,
+        Err(e) => {
+            drop(guard);
+            log(
+                shared,
+                &format!("Error trying to save the DB, can't exit: {e}"),
+            );
+            shared.borrow_mut().srv.shutdown = None;
+            false
         }
     }
 }
@@ -82,6 +115,12 @@ pub fn tick(shared: &Shared, period: Duration) {
         }
     }
     commands::repl::cron(&mut core.srv, now);
+    if let Some(line) = commands::persistence::cron(&mut core.ks, &mut core.srv, now) {
+        drop(guard);
+        log(shared, &line);
+        guard = shared.borrow_mut();
+    }
+    let core = &mut *guard;
     sample_ops(core, now);
     if let Some(p) = core.srv.pause {
         if now >= p.until_ms {

@@ -57,6 +57,7 @@ pub fn run(mut config: Config, opts: Options) -> std::io::Result<i32> {
         for note in fd_notes {
             log(&shared, &note);
         }
+        load_data(&shared)?;
         let listeners = listener::bind_all(&shared)?;
         let stop = Rc::new(tokio::sync::Notify::new());
         rebind::install(&shared, listeners, stop.clone());
@@ -74,6 +75,28 @@ pub fn run(mut config: Config, opts: Options) -> std::io::Result<i32> {
         commands::config_cmd::set_listen_hook(None);
         Ok(code)
     })
+}
+
+/// Loads `dbfilename` if it exists, as Redis does at start-up.
+fn load_data(shared: &Shared) -> std::io::Result<()> {
+    let start = std::time::Instant::now();
+    let loaded = {
+        let mut c = shared.borrow_mut();
+        let core = &mut *c;
+        commands::persistence::load_at_startup(&mut core.ks, &mut core.srv, now_ms())
+    };
+    match loaded {
+        Ok(Some(keys)) => {
+            let secs = start.elapsed().as_secs_f64();
+            log(
+                shared,
+                &format!("DB loaded from disk: {secs:.3} seconds ({keys} keys)"),
+            );
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(e) => Err(std::io::Error::other(e)),
+    }
 }
 
 /// File descriptors kept beside the clients' (listeners, log, persistence), as in Redis.

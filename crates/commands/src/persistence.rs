@@ -1,0 +1,268 @@
+//! RDB persistence: SAVE, BGSAVE, save points, the snapshot at shutdown and the load at
+//! start-up.
+//!
+//! BGSAVE forks, as Redis does: the child holds a copy-on-write image of the keyspace at the
+//! moment of the fork, writes it to a temporary file, fsyncs and renames it over `dbfilename`,
+//! and exits; the parent keeps serving and reaps the child from the cron. Forking costs one
+//! page-table copy and only the pages written meanwhile, and it cannot stall clients the way
+//! serialising on the serving thread would. The file is never left half-written in place: it
+//! only replaces the old one by rename after a successful fsync.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use keyspace::Keyspace;
+
+use crate::ctx::Ctx;
+use crate::errors::{CmdError, CmdResult};
+use crate::state::ServerState;
+use crate::table::{flag::*, Spec};
+
+pub const TABLE: &[Spec] = &[
+    Spec::new(
+        "save",
+        1,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI,
+        save_cmd,
+    )
+    .acl("admin slow dangerous"),
+    Spec::new(
+        "bgsave",
+        -1,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+        bgsave_cmd,
+    )
+    .acl("admin slow dangerous"),
+];
+
+/// A background save in progress.
+#[derive(Debug, Clone)]
+pub struct Child {
+    pub pid: i32,
+    pub start_ms: i64,
+    /// Writes counted when the child forked: what a successful save makes durable.
+    pub dirty_at_start: u64,
+}
+
+/// Persistence bookkeeping for INFO persistence and the save points.
+#[derive(Debug, Clone)]
+pub struct PersistState {
+    pub child: Option<Child>,
+    pub last_bgsave_ok: bool,
+    pub last_bgsave_secs: i64,
+    /// When the last save attempt (successful or not) started; failed saves retry after 5 s.
+    pub last_attempt_ms: i64,
+    pub rdb_saves: u64,
+    pub last_load_keys: u64,
+    pub last_load_expired: u64,
+}
+
+impl Default for PersistState {
+    fn default() -> Self {
+        PersistState {
+            child: None,
+            last_bgsave_ok: true,
+            last_bgsave_secs: -1,
+            last_attempt_ms: 0,
+            rdb_saves: 0,
+            last_load_keys: 0,
+            last_load_expired: 0,
+        }
+    }
+}
+
+/// Redis's MISCONF refusal, when the last background save failed and the configuration says
+/// writes must stop until one succeeds.
+pub fn writes_denied(srv: &ServerState) -> bool {
+    let c = &srv.config;
+    c.stop_writes_on_bgsave_error && !c.save.is_empty() && !srv.persist.last_bgsave_ok
+}
+
+fn rdb_path(srv: &ServerState) -> PathBuf {
+    PathBuf::from(&srv.config.dbfilename)
+}
+
+/// Writes the keyspace to `path` through a temporary file, fsync and rename.
+fn write_rdb(ks: &Keyspace, srv: &ServerState, path: &Path, now: i64) -> std::io::Result<()> {
+    let tmp = path.with_file_name(format!("temp-{}.rdb", std::process::id()));
+    let result = (|| {
+        let mut w = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
+        let aux = persist::rdb::Aux {
+            redis_ver: crate::info::REDIS_VERSION.into(),
+            ctime: now / 1000,
+            used_mem: 0,
+            repl: Some((srv.repl.ids.replid.clone(), srv.repl.offset, 0)),
+        };
+        let opts = persist::rdb::WriteOptions {
+            compression: srv.config.rdbcompression,
+            checksum: srv.config.rdbchecksum,
+        };
+        persist::rdb::write(&mut w, ks, &aux, &opts).map_err(std::io::Error::other)?;
+        w.flush()?;
+        w.get_ref().sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// A synchronous save (SAVE, SHUTDOWN, DEBUG RELOAD).
+pub fn save(ks: &mut Keyspace, srv: &mut ServerState, now: i64) -> std::io::Result<()> {
+    let path = rdb_path(srv);
+    srv.persist.last_attempt_ms = now;
+    let r = write_rdb(ks, srv, &path, now);
+    if r.is_ok() {
+        ks.dirty = 0;
+        srv.last_save_ms = now;
+        srv.persist.last_bgsave_ok = true;
+        srv.persist.rdb_saves += 1;
+    }
+    r
+}
+
+/// Starts a background save in a forked child.
+pub fn bgsave(ks: &Keyspace, srv: &mut ServerState, now: i64) -> std::io::Result<()> {
+    let path = rdb_path(srv);
+    srv.persist.last_attempt_ms = now;
+    // SAFETY: the process is single-threaded while serving (current-thread runtime); the
+    // child only serialises the memory image it inherited and leaves with `_exit`, running
+    // no destructors and touching no runtime state.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    if pid == 0 {
+        let code = match write_rdb(ks, srv, &path, now) {
+            Ok(()) => 0,
+            Err(_) => 1,
+        };
+        // SAFETY: leaving the child without unwinding or running parent-owned destructors.
+        unsafe { libc::_exit(code) };
+    }
+    srv.persist.child = Some(Child {
+        pid,
+        start_ms: now,
+        dirty_at_start: ks.dirty,
+    });
+    Ok(())
+}
+
+/// Reaps a finished child and starts saves whose save point is reached. Returns a log line
+/// when a background save ended.
+pub fn cron(ks: &mut Keyspace, srv: &mut ServerState, now: i64) -> Option<String> {
+    if let Some(child) = srv.persist.child.clone() {
+        let mut status = 0;
+        // SAFETY: non-blocking wait for our own child.
+        let r = unsafe { libc::waitpid(child.pid, &mut status, libc::WNOHANG) };
+        if r == 0 {
+            return None;
+        }
+        srv.persist.child = None;
+        let ok = r == child.pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+        srv.persist.last_bgsave_ok = ok;
+        srv.persist.last_bgsave_secs = (now - child.start_ms) / 1000;
+        if ok {
+            ks.dirty = ks.dirty.saturating_sub(child.dirty_at_start);
+            srv.last_save_ms = child.start_ms;
+            srv.persist.rdb_saves += 1;
+            return Some("Background saving terminated with success".into());
+        }
+        return Some("Background saving error".into());
+    }
+    let since_save = (now - srv.last_save_ms) / 1000;
+    let retry_ok = srv.persist.last_bgsave_ok || now - srv.persist.last_attempt_ms > 5000;
+    let due = srv
+        .config
+        .save
+        .iter()
+        .find(|&&(secs, changes)| ks.dirty >= changes.max(0) as u64 && since_save >= secs);
+    if let (Some(&(secs, changes)), true) = (due, retry_ok) {
+        let msg = format!("{changes} changes in {secs} seconds. Saving...");
+        return Some(match bgsave(ks, srv, now) {
+            Ok(()) => format!("{msg} Background saving started"),
+            Err(e) => format!("{msg} Can't save in background: fork: {e}"),
+        });
+    }
+    None
+}
+
+/// Loads `dbfilename` at start-up if it exists. `Ok(None)` when there is no file.
+pub fn load_at_startup(
+    ks: &mut Keyspace,
+    srv: &mut ServerState,
+    now: i64,
+) -> Result<Option<u64>, String> {
+    let path = rdb_path(srv);
+    let file = match File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("Fatal error loading the DB: {e}. Exiting.")),
+    };
+    let reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let info = persist::rdb::load(reader, ks, Some(now))
+        .map_err(|e| format!("Fatal error loading the DB ({e}). Exiting."))?;
+    srv.persist.last_load_keys = info.keys;
+    srv.persist.last_load_expired = info.expired_skipped;
+    if let (Some(id), Some(off)) = (info.repl_id, info.repl_offset) {
+        // A primary restarted from its own snapshot keeps its history, so its replicas can
+        // continue partially (Redis 7.0 does the same with the RDB's repl-id/offset aux).
+        if id.len() == 40 {
+            srv.repl.ids.replid = id;
+            srv.repl.offset = off;
+        }
+    }
+    Ok(Some(info.keys))
+}
+
+/// The save SHUTDOWN (or a signal) does before exiting: when asked (SAVE) or when save
+/// points are configured, unless NOSAVE. An error here keeps the server running unless FORCE.
+pub fn save_before_shutdown(
+    ks: &mut Keyspace,
+    srv: &mut ServerState,
+    save_flag: Option<bool>,
+    now: i64,
+) -> std::io::Result<()> {
+    if let Some(child) = srv.persist.child.take() {
+        // SAFETY: killing and reaping our own child; its temp file is left for the next save.
+        unsafe {
+            libc::kill(child.pid, libc::SIGKILL);
+            libc::waitpid(child.pid, std::ptr::null_mut(), 0);
+        }
+    }
+    let wanted = match save_flag {
+        Some(s) => s,
+        None => !srv.config.save.is_empty(),
+    };
+    if wanted {
+        save(ks, srv, now)?;
+    }
+    Ok(())
+}
+
+/// SAVE
+fn save_cmd(ctx: &mut Ctx) -> CmdResult {
+    if ctx.srv.persist.child.is_some() {
+        return Err(CmdError::err("Background save already in progress"));
+    }
+    save(ctx.ks, ctx.srv, ctx.now)
+        .map_err(|_| CmdError::err("Errors trying to SAVE. Check logs."))?;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// BGSAVE [SCHEDULE]
+fn bgsave_cmd(ctx: &mut Ctx) -> CmdResult {
+    if ctx.argc() > 2 || (ctx.argc() == 2 && !ctx.is(1, "schedule")) {
+        return Err(CmdError::Syntax);
+    }
+    if ctx.srv.persist.child.is_some() {
+        return Err(CmdError::err("Background save already in progress"));
+    }
+    bgsave(ctx.ks, ctx.srv, ctx.now)
+        .map_err(|_| CmdError::err("Background save failed to start"))?;
+    ctx.out.simple("Background saving started");
+    Ok(())
+}
