@@ -6,6 +6,7 @@
 //! - [`value`]: the `Value` enum, one variant per type and encoding.
 //! - [`db`]: one database: key table, expiry table, watched keys.
 //! - [`expire`]: the active expiry cycle.
+//! - [`list`], [`hash`], [`set`], [`zset`]: the collection types.
 //!
 //! Pure and synchronous: no I/O, no RESP. The [`Keyspace`] applies lazy expiry on every access
 //! and records in [`Events`] what the caller must act on (deleted-by-expiry keys to propagate
@@ -14,8 +15,12 @@
 pub mod db;
 pub mod dict;
 pub mod expire;
+pub mod hash;
+pub mod list;
 pub mod sbytes;
+pub mod set;
 pub mod value;
+pub mod zset;
 
 pub use db::{Db, Slot, Ttl};
 pub use dict::Dict;

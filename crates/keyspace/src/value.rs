@@ -1,7 +1,11 @@
 //! `Value`: what a key holds, one variant per type and encoding, 24 bytes in all so that a
 //! whole keyspace entry fits one 64-byte allocation.
 
+use crate::hash::Hash;
+use crate::list::List;
 use crate::sbytes::SBytes;
+use crate::set::Set;
+use crate::zset::ZSet;
 
 /// Strings longer than this are "raw" in OBJECT ENCODING; shorter ones "embstr" (Redis 7.0).
 pub const EMBSTR_MAX: usize = 44;
@@ -14,6 +18,10 @@ pub enum Value {
     Str(SBytes),
     /// A string grown in place by APPEND, SETRANGE or SETBIT (Redis's "raw", with spare room).
     Raw(Box<Vec<u8>>),
+    List(Box<List>),
+    Hash(Box<Hash>),
+    Set(Box<Set>),
+    ZSet(Box<ZSet>),
 }
 
 impl Value {
@@ -31,6 +39,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Int(_) | Value::Str(_) | Value::Raw(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -40,6 +52,10 @@ impl Value {
             Value::Int(_) => "int",
             Value::Str(s) if s.len() <= EMBSTR_MAX => "embstr",
             Value::Str(_) | Value::Raw(_) => "raw",
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -53,6 +69,7 @@ impl Value {
             Value::Int(n) => Some(scratch.format(*n)),
             Value::Str(s) => Some(s),
             Value::Raw(v) => Some(v),
+            _ => None,
         }
     }
 
@@ -68,6 +85,10 @@ impl Value {
             Value::Int(_) => 0,
             Value::Str(s) => s.heap_size(),
             Value::Raw(v) => v.capacity() + std::mem::size_of::<Vec<u8>>(),
+            Value::List(l) => std::mem::size_of::<List>() + l.heap_size(),
+            Value::Hash(h) => std::mem::size_of::<Hash>() + h.heap_size(),
+            Value::Set(s) => std::mem::size_of::<Set>() + s.heap_size(),
+            Value::ZSet(z) => std::mem::size_of::<ZSet>() + z.heap_size(),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::io::{Read, Write};
 
 use keyspace::Value;
 
+use crate::length::{read_plain_len, write_len};
 use crate::string::{read_string, write_bytes, write_int, RdbString};
 use crate::{read_u8, Error, Result};
 
@@ -54,6 +55,12 @@ impl Default for SaveOptions {
 pub fn type_of(v: &Value) -> u8 {
     match v {
         Value::Int(_) | Value::Str(_) | Value::Raw(_) => rdb_type::STRING,
+        // The plain (pre-listpack) encodings: every Redis since 2.x loads them. Compact
+        // listpack/intset forms are a memory optimisation for later.
+        Value::List(_) => rdb_type::LIST,
+        Value::Hash(_) => rdb_type::HASH,
+        Value::Set(_) => rdb_type::SET,
+        Value::ZSet(_) => rdb_type::ZSET_2,
     }
 }
 
@@ -69,7 +76,105 @@ pub fn write_object(w: &mut impl Write, v: &Value, opts: SaveOptions) -> Result<
         Value::Int(n) => write_int(w, *n),
         Value::Str(s) => write_bytes(w, s, opts.compress),
         Value::Raw(r) => write_bytes(w, r, opts.compress),
+        Value::List(l) => {
+            write_len(w, l.len() as u64)?;
+            l.items
+                .iter()
+                .try_for_each(|e| write_bytes(w, e, opts.compress))
+        }
+        Value::Hash(h) => {
+            write_len(w, h.len() as u64)?;
+            h.fields.iter().try_for_each(|(f, v)| {
+                write_bytes(w, f, opts.compress)?;
+                write_bytes(w, v, opts.compress)
+            })
+        }
+        Value::Set(s) => {
+            write_len(w, s.len() as u64)?;
+            s.members
+                .iter()
+                .try_for_each(|(m, _)| write_bytes(w, m, opts.compress))
+        }
+        Value::ZSet(z) => {
+            write_len(w, z.len() as u64)?;
+            z.entries.iter().rev().try_for_each(|(score, m)| {
+                write_bytes(w, m, opts.compress)?;
+                w.write_all(&score.to_le_bytes())?;
+                Ok(())
+            })
+        }
     }
+}
+
+fn read_blob(r: &mut impl Read) -> Result<keyspace::SBytes> {
+    Ok(match read_string(r)? {
+        RdbString::Int(n) => keyspace::SBytes::from(n.to_string().into_bytes()),
+        RdbString::Bytes(b) => keyspace::SBytes::from(b),
+    })
+}
+
+fn read_count(r: &mut impl Read) -> Result<u64> {
+    let n = read_plain_len(r)?;
+    if n == 0 {
+        // Redis never writes an empty collection: such a key would not exist.
+        return Err(Error::Corrupt("empty collection"));
+    }
+    Ok(n)
+}
+
+/// Loads the plain collection encodings (types 1, 2, 4, 5).
+fn read_collection(r: &mut impl Read, t: u8) -> Result<Value> {
+    let n = read_count(r)?;
+    Ok(match t {
+        rdb_type::LIST => {
+            let mut l = keyspace::list::List::default();
+            for _ in 0..n {
+                l.items.push_back(read_blob(r)?);
+            }
+            Value::List(Box::new(l))
+        }
+        rdb_type::SET => {
+            let mut s = keyspace::set::Set::default();
+            for _ in 0..n {
+                if s.members.insert(read_blob(r)?, ()).is_some() {
+                    return Err(Error::Corrupt("duplicate set member"));
+                }
+            }
+            Value::Set(Box::new(s))
+        }
+        rdb_type::HASH => {
+            let mut h = keyspace::hash::Hash::default();
+            for _ in 0..n {
+                let f = read_blob(r)?;
+                let v = read_blob(r)?;
+                if h.fields.insert(f, v).is_some() {
+                    return Err(Error::Corrupt("duplicate hash field"));
+                }
+            }
+            Value::Hash(Box::new(h))
+        }
+        _ => {
+            let mut z = keyspace::zset::ZSet::default();
+            for _ in 0..n {
+                let m = read_blob(r)?;
+                let mut b = [0u8; 8];
+                r.read_exact(&mut b)?;
+                let score = f64::from_le_bytes(b);
+                if score.is_nan() {
+                    return Err(Error::Corrupt("NaN score"));
+                }
+                z.entries.push((score, m));
+            }
+            z.entries
+                .sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+            let mut names: Vec<_> = z.entries.iter().map(|e| &e.1).collect();
+            names.sort();
+            if names.windows(2).any(|w| w[0] == w[1]) {
+                return Err(Error::Corrupt("duplicate sorted set member"));
+            }
+            Value::ZSet(Box::new(z))
+        }
+    })
 }
 
 /// Reads a type byte that must start a value.
@@ -90,6 +195,7 @@ pub fn read_object(r: &mut impl Read, t: u8) -> Result<Value> {
             RdbString::Int(n) => Value::Int(n),
             RdbString::Bytes(b) => Value::string(&b),
         }),
+        rdb_type::LIST | rdb_type::SET | rdb_type::HASH | rdb_type::ZSET_2 => read_collection(r, t),
         other => Err(Error::Unsupported(other)),
     }
 }
