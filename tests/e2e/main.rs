@@ -18,6 +18,7 @@
 
 mod clients;
 mod config;
+mod faultproxy;
 mod idle;
 mod keys;
 #[allow(dead_code)] // shared helpers; not every test binary configuration uses each one

@@ -198,3 +198,174 @@ fn promotion_keeps_history_for_partial_resync() {
     Raw::connect(b.port).call(&["SET", "after-failover", "yes"]);
     assert_converged(b.port, a.port);
 }
+
+#[test]
+fn min_replicas_to_write_refuses_then_accepts() {
+    let p = Server::start(&[
+        "--min-replicas-to-write",
+        "1",
+        "--min-replicas-max-lag",
+        "10",
+    ]);
+    let mut c = Raw::connect(p.port);
+    assert_eq!(
+        text(&c.call(&["SET", "k", "v"])),
+        "-NOREPLICAS Not enough good replicas to write.\r\n"
+    );
+    assert_eq!(text(&c.call(&["GET", "k"])), "$-1\r\n");
+    let r = Server::start(&["--replicaof", "127.0.0.1", &p.port.to_string()]);
+    wait_until("the replica to count as good", || {
+        text(&c.call(&["SET", "k", "v"])) == "+OK\r\n"
+    });
+    wait_until("the write to reach the replica", || {
+        text(&Raw::connect(r.port).call(&["GET", "k"])) == "$1\r\nv\r\n"
+    });
+}
+
+#[test]
+fn replica_serve_stale_data_no_answers_masterdown() {
+    let nowhere = crate::kit::free_port().to_string();
+    let mut d = crate::kit::Diff::new(&[
+        "--replicaof",
+        "127.0.0.1",
+        &nowhere,
+        "--replica-serve-stale-data",
+        "no",
+    ]);
+    d.run(
+        "
+        GET k
+        PING
+        SET k v
+        ECHO hi
+        ",
+    );
+    let role = text(&d.a.call(&["ROLE"]));
+    assert!(role.contains("slave"), "{role}");
+}
+
+fn stat(port: u16, field: &str) -> i64 {
+    let info = text(&Raw::connect(port).call(&["INFO", "stats"]));
+    info.lines()
+        .find_map(|l| {
+            l.strip_prefix(&format!("{field}:"))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or_else(|| panic!("no {field} in INFO stats"))
+}
+
+/// Random writes of every kind the server has, pipelined, for `secs` seconds.
+fn random_writes(port: u16, secs: f64, seed: u64) -> usize {
+    let mut c = Raw::connect(port);
+    let mut rng = fastrand_seeded(seed);
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let mut n = 0;
+    while Instant::now() < deadline {
+        let mut batch = Vec::new();
+        for _ in 0..50 {
+            let k = format!("k{}", rng() % 200);
+            let cmd: Vec<String> = match rng() % 9 {
+                0 => vec!["SET".into(), k, format!("v{}", rng())],
+                1 => vec!["INCR".into(), format!("ctr{}", rng() % 20)],
+                2 => vec!["APPEND".into(), k, "xy".into()],
+                3 => vec!["DEL".into(), k],
+                4 => vec!["EXPIRE".into(), k, "1000".into()],
+                5 => vec!["SELECT".into(), (rng() % 3).to_string()],
+                6 => vec![
+                    "MSET".into(),
+                    k.clone(),
+                    "m".into(),
+                    format!("{k}b"),
+                    "n".into(),
+                ],
+                7 => vec!["SETRANGE".into(), k, (rng() % 8).to_string(), "zz".into()],
+                _ => vec!["PERSIST".into(), k],
+            };
+            batch.extend_from_slice(&resp::Frame::command(&cmd));
+        }
+        c.send(&batch);
+        for _ in 0..50 {
+            c.reply();
+        }
+        n += 50;
+    }
+    n
+}
+
+fn fastrand_seeded(seed: u64) -> impl FnMut() -> u64 {
+    let mut x = seed | 1;
+    move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    }
+}
+
+/// Writes at full speed while the link is cut again and again; the replica ends equal to
+/// the primary, and the reconnections were partial resyncs.
+fn consistency_through_cuts(
+    primary: &Server,
+    replica: &Server,
+    proxy: &crate::faultproxy::FaultProxy,
+) {
+    wait_until("link up", || link_up_any(replica.port));
+    let writer = {
+        let port = primary.port;
+        std::thread::spawn(move || random_writes(port, 3.0, 42))
+    };
+    for _ in 0..6 {
+        std::thread::sleep(Duration::from_millis(400));
+        proxy.cut();
+    }
+    let n = writer.join().unwrap();
+    assert!(n > 1000, "only {n} writes");
+    assert_converged(primary.port, replica.port);
+}
+
+fn link_up_any(port: u16) -> bool {
+    let info = text(&Raw::connect(port).call(&["INFO", "replication"]));
+    info.contains("master_link_status:up")
+}
+
+#[test]
+fn redoubt_pair_converges_through_link_cuts_with_partial_resyncs() {
+    let p = Server::start(&["--repl-backlog-size", "64mb"]);
+    let proxy = crate::faultproxy::FaultProxy::start(p.port);
+    let r = Server::start(&["--replicaof", "127.0.0.1", &proxy.port.to_string()]);
+    consistency_through_cuts(&p, &r, &proxy);
+    assert_eq!(stat(p.port, "sync_full"), 1);
+    assert!(
+        stat(p.port, "sync_partial_ok") >= 1,
+        "no partial resync after cuts"
+    );
+}
+
+#[test]
+fn redis_replica_of_redoubt_converges_through_link_cuts() {
+    let p = Server::start(&["--repl-backlog-size", "64mb"]);
+    let proxy = crate::faultproxy::FaultProxy::start(p.port);
+    let r = Server::start_redis(&["--replicaof", "127.0.0.1", &proxy.port.to_string()]);
+    consistency_through_cuts(&p, &r, &proxy);
+    assert!(
+        stat(p.port, "sync_partial_ok") >= 1,
+        "Redis did not continue partially"
+    );
+}
+
+#[test]
+fn redoubt_replica_of_redis_converges_through_link_cuts() {
+    let p = Server::start_redis(&[
+        "--repl-backlog-size",
+        "64mb",
+        "--repl-diskless-sync-delay",
+        "0",
+    ]);
+    let proxy = crate::faultproxy::FaultProxy::start(p.port);
+    let r = Server::start(&["--replicaof", "127.0.0.1", &proxy.port.to_string()]);
+    consistency_through_cuts(&p, &r, &proxy);
+    assert!(
+        stat(p.port, "sync_partial_ok") >= 1,
+        "Redis did not accept our partial resync"
+    );
+}

@@ -109,6 +109,15 @@ fn gate(srv: &ServerState, client: &Client, args: &[Bytes]) -> Result<&'static E
         return Err((Some(entry), CmdError::NotAllowedInMulti));
     }
     let primary = client.kind == crate::client::Kind::Primary;
+    if crate::persistence::writes_denied(srv)
+        && !primary
+        && (spec.is(flag::WRITE) || spec.name == "ping")
+    {
+        return Err((Some(entry), CmdError::MisConf));
+    }
+    if spec.is(flag::WRITE) && !primary && !crate::repl::enough_good_replicas(srv) {
+        return Err((Some(entry), CmdError::NoReplicas));
+    }
     if srv.is_replica && cfg.replica_read_only && spec.is(flag::WRITE) && !primary {
         return Err((Some(entry), CmdError::ReadOnly));
     }
@@ -132,11 +141,8 @@ fn gate(srv: &ServerState, client: &Client, args: &[Bytes]) -> Result<&'static E
             CmdError::SubscribeContext(entry.fullname.clone()),
         ));
     }
-    if crate::persistence::writes_denied(srv)
-        && !primary
-        && (spec.is(flag::WRITE) || spec.name == "ping")
-    {
-        return Err((Some(entry), CmdError::MisConf));
+    if !spec.is(flag::STALE) && !primary && crate::repl::stale_reads_denied(srv) {
+        return Err((Some(entry), CmdError::MasterDown));
     }
     if srv.loading && !spec.is(flag::LOADING) {
         return Err((Some(entry), CmdError::Loading));

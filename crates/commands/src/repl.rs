@@ -120,6 +120,13 @@ pub struct ReplState {
     pub generation: u64,
     pub wake: Rc<Notify>,
     pub last_ping_ms: i64,
+    /// On a replica: the database the primary's stream has SELECTed. It outlives a link so
+    /// a partial resync continues in the right database (Redis keeps its cached primary).
+    pub stream_db: usize,
+    /// INFO stats: full resyncs served, partial resyncs accepted and refused.
+    pub sync_full: u64,
+    pub sync_partial_ok: u64,
+    pub sync_partial_err: u64,
 }
 
 impl Default for ReplState {
@@ -133,6 +140,10 @@ impl Default for ReplState {
             generation: 0,
             wake: Rc::new(Notify::new()),
             last_ping_ms: 0,
+            stream_db: 0,
+            sync_full: 0,
+            sync_partial_ok: 0,
+            sync_partial_err: 0,
         }
     }
 }
@@ -295,6 +306,7 @@ fn full_resync(ctx: &mut Ctx, announce: bool) {
         let size = ctx.srv.config.repl_backlog_size.max(16 * 1024) as usize;
         r.backlog = Some(Backlog::new(size, r.offset));
     }
+    ctx.srv.repl.sync_full += 1;
     let rdb = snapshot(ctx);
     if announce {
         let r = &ctx.srv.repl;
@@ -333,9 +345,16 @@ fn psync(ctx: &mut Ctx) -> CmdResult {
             ctx.out
                 .raw(format!("+CONTINUE {}\r\n", r.ids.replid).as_bytes());
             ctx.out.raw(&tail);
+            ctx.srv.repl.sync_partial_ok += 1;
             attach_replica(ctx);
         }
-        PsyncDecision::Full => full_resync(ctx, true),
+        PsyncDecision::Full => {
+            // Redis counts a refused partial request (not a plain `PSYNC ? -1`) as an error.
+            if replid != "?" {
+                ctx.srv.repl.sync_partial_err += 1;
+            }
+            full_resync(ctx, true)
+        }
     }
     Ok(())
 }
@@ -453,4 +472,39 @@ pub fn info_section(srv: &ServerState, now: i64, out: &mut String) {
         .map_or((0, 0), |b| (b.start_offset() + 1, b.histlen()));
     line("repl_backlog_first_byte_offset", &first);
     line("repl_backlog_histlen", &hist);
+}
+
+/// Replicas whose last ACK is recent enough to count for `min-replicas-to-write`.
+pub fn good_replicas(srv: &ServerState, now: i64) -> usize {
+    let max_lag = srv.config.min_replicas_max_lag as i64 * 1000;
+    srv.repl
+        .replicas
+        .iter()
+        .filter(|r| now - r.ack_ms <= max_lag)
+        .count()
+}
+
+/// Redis's `checkGoodReplicasStatus`: writes need `min-replicas-to-write` replicas that
+/// acknowledged within `min-replicas-max-lag` seconds (a replica itself never refuses).
+pub fn enough_good_replicas(srv: &ServerState) -> bool {
+    let cfg = &srv.config;
+    if srv.repl.primary.is_some() || cfg.min_replicas_to_write == 0 || cfg.min_replicas_max_lag == 0
+    {
+        return true;
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    good_replicas(srv, now) as u64 >= cfg.min_replicas_to_write
+}
+
+/// `replica-serve-stale-data no` with the link to the primary down: commands not flagged
+/// `stale` get MASTERDOWN.
+pub fn stale_reads_denied(srv: &ServerState) -> bool {
+    !srv.config.replica_serve_stale_data
+        && srv
+            .repl
+            .primary
+            .as_ref()
+            .is_some_and(|p| p.state != LinkState::Connected)
 }

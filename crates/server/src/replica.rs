@@ -246,6 +246,7 @@ fn load_snapshot(shared: &Shared, rdb: &[u8], replid: String, offset: i64) -> Io
         second_repl_offset: -1,
     };
     r.offset = offset;
+    r.stream_db = 0;
     let size = core.srv.config.repl_backlog_size.max(16 * 1024) as usize;
     r.backlog = Some(replication::Backlog::new(size, offset));
     // Sub-replicas must copy the new dataset from us.
@@ -288,6 +289,7 @@ impl PrimaryClient {
         }
         let mut client = Client::new(sh, true);
         client.kind = Kind::Primary;
+        client.db = c.srv.repl.stream_db;
         client.sync_shared();
         PrimaryClient {
             shared: shared.clone(),
@@ -378,5 +380,6 @@ fn apply(
         }
     }
     core.ks.applying_primary_stream = false;
+    core.srv.repl.stream_db = client.db;
     acks
 }
