@@ -12,21 +12,40 @@
 //! - [`strings`]: the string and bitmap families against redis-server.
 //! - [`server`]: server commands: COMMAND, INFO, CLIENT, SLOWLOG, MEMORY, LATENCY, DEBUG,
 //!   MONITOR, SHUTDOWN, FLUSH*/SWAPDB.
+//! - [`hll`]: HyperLogLog commands and their exact string format, against redis-server.
+//! - [`lists`], [`hashes`]: list and hash commands against redis-server; [`lists_random`]:
+//!   random list and hash command sequences against redis-server.
+//! - [`blocking`]: blocking list commands over concurrent connections, both servers.
+//! - [`repl_tap`]: reads a server's replication stream to compare propagated commands.
 //! - [`keys`]: generic key commands (EXPIRE family, SCAN, RENAME/MOVE/COPY, OBJECT, DUMP/RESTORE).
 //! - [`replication`]: primary/replica, interop with redis-server both ways, PSYNC decisions.
+//! - [`sentinel`]: `redoubt sentinel` groups failing over Redoubt and redis-server nodes,
+//!   beside redis-sentinel, found by the `redis` crate's sentinel client.
 //! - [`persistence`]: RDB SAVE/BGSAVE/SHUTDOWN, start-up load, files exchanged with Redis.
+//! - [`up`]: `redoubt up` starts a linked group and stops it on Ctrl-C.
 
+mod blocking;
 mod clients;
 mod config;
 mod faultproxy;
+mod hashes;
+mod hll;
 mod idle;
 mod keys;
 #[allow(dead_code)] // shared helpers; not every test binary configuration uses each one
 mod kit;
+mod lists;
+mod lists_random;
 mod persistence;
 mod protocol;
 mod random;
+mod repl_tap;
 mod replication;
+mod sentinel;
 mod server;
+mod set_random;
+mod sets;
 mod smoke;
 mod strings;
+mod up;
+mod zsets;

@@ -286,7 +286,19 @@ fn skipped() -> Vec<String> {
         .collect()
 }
 
-fn run_case(d: &mut Diff, seq: &[Cmd], skip: &[String]) -> Result<(), TestCaseError> {
+/// Replies seen and how many were errors, to show the generator reaches past error paths.
+#[derive(Default)]
+struct Tally {
+    replies: u64,
+    errors: u64,
+}
+
+fn run_case(
+    d: &mut Diff,
+    tally: &mut Tally,
+    seq: &[Cmd],
+    skip: &[String],
+) -> Result<(), TestCaseError> {
     d.reconnect();
     // Not compared: after a failed case the two key spaces may differ.
     let mut clear = vec!["DEL".to_string()];
@@ -298,6 +310,8 @@ fn run_case(d: &mut Diff, seq: &[Cmd], skip: &[String]) -> Result<(), TestCaseEr
         let ra = normalize(c, d.a.call(c));
         let rb = normalize(c, d.b.call(c));
         let (sa, sb) = (String::from_utf8_lossy(&ra), String::from_utf8_lossy(&rb));
+        tally.replies += 1;
+        tally.errors += u64::from(rb.starts_with(b"-"));
         log.push_str(&format!("{} -> {sb:?}\n", c.join(" ")));
         if ra != rb {
             return Err(TestCaseError::fail(format!(
@@ -317,6 +331,7 @@ fn random_string_and_key_sequences_match_redis() {
     let cases = env_num("REDOUBT_RANDOM_CASES").unwrap_or(256) as u32;
     let budget = Duration::from_secs(env_num("REDOUBT_RANDOM_SECONDS").unwrap_or(0));
     let d = RefCell::new(Diff::new(&[]));
+    let tally = RefCell::new(Tally::default());
     let skip = skipped();
     let start = Instant::now();
     let mut rounds = 0;
@@ -327,7 +342,7 @@ fn random_string_and_key_sequences_match_redis() {
             ..Config::default()
         });
         let result = runner.run(&sequence(), |seq| {
-            run_case(&mut d.borrow_mut(), &seq, &skip)
+            run_case(&mut d.borrow_mut(), &mut tally.borrow_mut(), &seq, &skip)
         });
         rounds += 1;
         match result {
@@ -346,8 +361,12 @@ fn random_string_and_key_sequences_match_redis() {
             break;
         }
     }
+    let t = tally.borrow();
     eprintln!(
-        "random differential: {rounds} round(s) of {cases} cases in {:.1}s",
-        start.elapsed().as_secs_f64()
+        "random differential: {rounds} round(s) of {cases} cases in {:.1}s, {} replies \
+         compared ({} errors)",
+        start.elapsed().as_secs_f64(),
+        t.replies,
+        t.errors
     );
 }

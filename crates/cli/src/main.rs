@@ -2,6 +2,7 @@
 //! resolved configuration, runs, and maps errors to exit codes. Stays thin.
 
 mod config;
+mod up;
 
 use std::process::ExitCode;
 
@@ -12,7 +13,7 @@ use config::LoadError;
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 const USAGE: &str =
-    "Usage: redoubt server [/path/to/redis.conf] [--directive value ...]\n       redoubt --version";
+    "Usage: redoubt server [/path/to/redis.conf] [--directive value ...]\n       redoubt sentinel /path/to/sentinel.conf\n       redoubt up [--port 6379] [--replicas 2] [--sentinels 3] [--dir ./redoubt-up]\n       redoubt --version";
 
 /// Where Redis writes its pid when daemonized without a `pidfile`.
 const DEFAULT_PIDFILE: &str = "/var/run/redis.pid";
@@ -22,6 +23,8 @@ fn main() -> ExitCode {
     let exe = args.first().cloned().unwrap_or_default();
     match args.get(1).map(String::as_str) {
         Some("server") => server(&exe, &args[2..]),
+        Some("sentinel") => sentinel(&args[2..]),
+        Some("up") => up::run(&exe, &args[2..]),
         Some("-v") | Some("--version") | Some("version") => {
             println!(
                 "redoubt {} (redis {})",
@@ -90,6 +93,54 @@ fn server(exe: &str, args: &[String]) -> ExitCode {
         executable: exe.to_string(),
     };
     let code = match server::run(cfg, opts) {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(1)
+        }
+    };
+    if !pidfile.is_empty() {
+        let _ = std::fs::remove_file(&pidfile);
+    }
+    code
+}
+
+/// `redoubt sentinel sentinel.conf`: a Redis-Sentinel-compatible monitor.
+fn sentinel(args: &[String]) -> ExitCode {
+    let Some(path) = args.first() else {
+        warn(
+            "",
+            'X',
+            "Sentinel needs config file on disk to save state. Exiting...",
+        );
+        return ExitCode::from(1);
+    };
+    let loaded = match sentinel::driver::load(path) {
+        Ok(l) => l,
+        Err(sentinel::driver::ConfError::Fatal(report)) => {
+            eprint!("{report}");
+            return ExitCode::from(1);
+        }
+        Err(e) => {
+            warn("", 'X', &e.to_string());
+            return ExitCode::from(1);
+        }
+    };
+    let st = &loaded.settings;
+    let mut pidfile = st.pidfile.clone();
+    if st.daemonize {
+        if let Err(e) = daemonize() {
+            eprintln!("Cannot daemonize: {e}");
+            return ExitCode::from(1);
+        }
+        if pidfile.is_empty() {
+            pidfile = DEFAULT_PIDFILE.into();
+        }
+    }
+    if !pidfile.is_empty() {
+        let _ = std::fs::write(&pidfile, format!("{}\n", std::process::id()));
+    }
+    let code = match sentinel::driver::run(loaded) {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
             eprintln!("{e}");

@@ -87,6 +87,11 @@ pub struct ClientShared {
     pub pending: RefCell<BytesMut>,
     pub notify: Notify,
     pub killed: Cell<bool>,
+    /// The connection holds read/write buffers (kept between batches so a busy client
+    /// allocates nothing per request).
+    pub holds_buffers: Cell<bool>,
+    /// The cron asks an idle connection to give its buffers back.
+    pub shrink: Cell<bool>,
     pub paused_or_blocked: Cell<bool>,
 }
 
@@ -112,6 +117,8 @@ impl ClientShared {
             pending: RefCell::new(BytesMut::new()),
             notify: Notify::new(),
             killed: Cell::new(false),
+            holds_buffers: Cell::new(false),
+            shrink: Cell::new(false),
             paused_or_blocked: Cell::new(false),
         }
     }

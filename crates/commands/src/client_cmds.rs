@@ -424,9 +424,10 @@ fn unblock(ctx: &mut Ctx) -> CmdResult {
             "CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
         ));
     }
-    ctx.i64_arg(2)?;
-    // No command blocks a client yet, so there is nobody to unblock.
-    ctx.out.int(0);
+    let id = ctx.i64_arg(2)?;
+    let error = ctx.argc() == 4 && ctx.is(3, "error");
+    let done = crate::blocking::unblock_by_admin(ctx.ks, ctx.srv, id as u64, error);
+    ctx.out.int(i64::from(done));
     Ok(())
 }
 

@@ -171,6 +171,8 @@ fn config_set(ctx: &mut Ctx) -> CmdResult {
         }
         ctx.srv.tcp_port = cfg.port;
     }
+    crate::set::sync_encoding_limits(&cfg);
+    crate::hash::publish_limits(&cfg);
     ctx.srv.config = cfg;
     ctx.out.ok();
     Ok(())

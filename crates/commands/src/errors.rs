@@ -64,6 +64,10 @@ pub enum CmdError {
     /// Writes refused after a failed background save (`stop-writes-on-bgsave-error`).
     MisConf,
     Timeout,
+    /// A string that is not a HyperLogLog (bad magic, encoding or dense length).
+    HllWrongType,
+    /// A sparse HyperLogLog payload that does not cover its registers exactly.
+    HllInvalid,
 }
 
 pub type CmdResult = Result<(), CmdError>;
@@ -120,6 +124,8 @@ impl CmdError {
                 "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
             }
             Timeout => "ERR timeout is not an integer or out of range",
+            HllWrongType => "WRONGTYPE Key is not a valid HyperLogLog string value.",
+            HllInvalid => "INVALIDOBJ Corrupted HLL object detected",
             MisConf => {
                 "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
             }

@@ -38,7 +38,9 @@ pub fn execute(
                 client.shared.multi_count.set(m.queued.len() as i64);
                 out.simple("QUEUED");
             } else {
+                srv.blocking.top = Some(entry.id);
                 call(ks, srv, client, out, entry, args, now);
+                srv.blocking.top = None;
             }
         }
         Err((entry, e)) => {
@@ -50,6 +52,9 @@ pub fn execute(
             }
             reply_error(srv, out, &e);
         }
+    }
+    if ks.track_ready || !ks.events.ready.is_empty() {
+        crate::blocking::handle_ready(ks, srv, now);
     }
     match client.reply_mode {
         ReplyMode::Off => out.buf.truncate(mark),
@@ -193,14 +198,20 @@ pub fn call(
     if let Err(e) = result {
         reply_error(srv, out, &e);
     }
+    // A command that blocked counts as a call once it is served or times out.
+    let blocked = std::mem::take(&mut srv.blocking.blocked_now);
     let st = &mut srv.stats.commands[entry.id];
-    st.calls += 1;
-    st.usec += usec;
+    if !blocked {
+        st.calls += 1;
+        st.usec += usec;
+    }
     if failed {
         st.failed += 1;
     }
     srv.stats.total_commands += 1;
-    crate::server::latency::on_call(srv, entry, usec, now);
+    if !blocked {
+        crate::server::latency::on_call(srv, entry, usec, now);
+    }
     client.shared.last_cmd.set(Some(entry.id));
     after_keyspace_events(ks, srv, Some((client, out)));
     match rewrite {
@@ -208,10 +219,16 @@ pub fn call(
         None if ks.dirty != dirty_before => crate::propagate::propagate(srv, client.db, args),
         None => {}
     }
-    if !srv.monitors.is_empty() && !entry.spec.is(flag::SKIP_MONITOR | flag::ADMIN) {
+    // A blocked client's re-run was shown to monitors when it first ran.
+    if !srv.monitors.is_empty()
+        && !entry.spec.is(flag::SKIP_MONITOR | flag::ADMIN)
+        && !srv.blocking.is_serving()
+    {
         crate::pubsub::feed_monitors(srv, client, args, now);
     }
-    maybe_slowlog(srv, client, entry, args, usec, now);
+    if !blocked {
+        maybe_slowlog(srv, client, entry, args, usec, now);
+    }
 }
 
 /// Acts on what the keyspace recorded: expired keys are propagated as DEL and notified;

@@ -7,10 +7,13 @@
 //! - [`errors`]: every error reply string.
 //! - [`state`], [`client`], [`config`]: server-wide and per-connection state.
 //! - [`propagate`]: the effective write stream for AOF and replication.
-//! - families, one file each: [`connection`], [`strings`], [`bitmap`], [`keys`], [`server`],
-//!   [`client_cmds`], [`pubsub`], [`multi`], [`config_cmd`].
+//! - families, one file each: [`connection`], [`strings`], [`bitmap`], [`hll`], [`keys`],
+//!   [`server`], [`client_cmds`], [`pubsub`], [`multi`], [`config_cmd`], [`set`], [`zset`],
+//!   [`list`], [`hash`].
+//! - [`blocking`]: clients blocked on keys (BLPOP, BZPOPMIN…) and their service.
 
 pub mod bitmap;
+pub mod blocking;
 pub mod client;
 pub mod client_cmds;
 pub mod config;
@@ -21,17 +24,22 @@ pub mod ctx;
 pub mod errors;
 pub mod exec;
 pub mod glob;
+pub mod hash;
+pub mod hll;
 pub mod info;
 pub mod keys;
+pub mod list;
 pub mod multi;
 pub mod persistence;
 pub mod propagate;
 pub mod pubsub;
 pub mod repl;
 pub mod server;
+pub mod set;
 pub mod state;
 pub mod strings;
 pub mod table;
+pub mod zset;
 
 pub use client::{Client, ClientShared};
 pub use config::Config;
@@ -45,7 +53,12 @@ pub const FAMILIES: &[&[table::Spec]] = &[
     connection::TABLE,
     strings::TABLE,
     bitmap::TABLE,
+    hll::TABLE,
     keys::TABLE,
+    list::TABLE,
+    hash::TABLE,
+    set::TABLE,
+    zset::TABLE,
     server::TABLE,
     client_cmds::TABLE,
     config_cmd::TABLE,

@@ -214,6 +214,7 @@ pub fn become_replica(srv: &mut ServerState, host: String, port: u16, now: i64) 
     r.generation += 1;
     r.wake.notify_one();
     srv.is_replica = true;
+    crate::blocking::release_all_for_replica(srv);
 }
 
 /// Stops following a primary and starts a new history, keeping the old one as replid2 so

@@ -106,6 +106,8 @@ pub struct ServerState {
     pub persist: crate::persistence::PersistState,
     /// The latency monitor's events (LATENCY LATEST/HISTORY).
     pub latency: crate::server::latency::Monitor,
+    /// Clients blocked on keys (BLPOP…), the keys they wait on, keys ready to serve.
+    pub blocking: crate::blocking::Blocking,
 }
 
 impl ServerState {
@@ -139,6 +141,7 @@ impl ServerState {
             repl: Default::default(),
             persist: Default::default(),
             latency: Default::default(),
+            blocking: Default::default(),
         }
     }
 
@@ -155,6 +158,8 @@ pub struct Core {
 
 impl Core {
     pub fn new(config: Config, now_ms: i64) -> Self {
+        crate::set::sync_encoding_limits(&config);
+        crate::hash::publish_limits(&config);
         let mut ks = Keyspace::new(config.databases);
         ks.lru_clock = (now_ms / 1000) as u32;
         let mut srv = ServerState::new(config, now_ms);

@@ -2,7 +2,11 @@
 //! handler, one `Spec` per command and subcommand. Each family module declares its own
 //! `TABLE`; [`table`] joins them into one lookup, built once.
 
-use std::collections::HashMap;
+use std::collections::HashMap as StdHashMap;
+
+/// Command names are looked up once per command: a fast hasher (foldhash) instead of
+/// SipHash; the table is fixed data, so flooding resistance is not needed here.
+type HashMap<K, V> = StdHashMap<K, V, foldhash::fast::FixedState>;
 use std::sync::OnceLock;
 
 use crate::ctx::Ctx;
@@ -135,7 +139,7 @@ impl Table {
     fn build(families: &[&'static [Spec]]) -> Table {
         let mut t = Table {
             entries: Vec::new(),
-            by_name: HashMap::new(),
+            by_name: HashMap::default(),
         };
         for fam in families {
             for spec in fam.iter() {
@@ -145,7 +149,7 @@ impl Table {
                     fullname: spec.name.to_string(),
                     id,
                     parent: None,
-                    subs: HashMap::new(),
+                    subs: HashMap::default(),
                 });
                 assert!(
                     t.by_name
@@ -161,7 +165,7 @@ impl Table {
                         fullname: format!("{}|{}", spec.name, sub.name),
                         id: sid,
                         parent: Some(id),
-                        subs: HashMap::new(),
+                        subs: HashMap::default(),
                     });
                     t.entries[id].subs.insert(sub.name.as_bytes().to_vec(), sid);
                 }

@@ -7,6 +7,7 @@
 //! - [`db`]: one database: key table, expiry table, watched keys.
 //! - [`expire`]: the active expiry cycle.
 //! - [`list`], [`hash`], [`set`], [`zset`]: the collection types.
+//! - [`listpack`]: Redis's compact entry encoding (list nodes, small hashes, RDB blobs).
 //!
 //! Pure and synchronous: no I/O, no RESP. The [`Keyspace`] applies lazy expiry on every access
 //! and records in [`Events`] what the caller must act on (deleted-by-expiry keys to propagate
@@ -17,6 +18,7 @@ pub mod dict;
 pub mod expire;
 pub mod hash;
 pub mod list;
+pub mod listpack;
 pub mod sbytes;
 pub mod set;
 pub mod value;
@@ -34,6 +36,11 @@ pub struct Events {
     pub expired: Vec<(usize, SBytes)>,
     /// Watched keys that changed: transactions watching them must fail.
     pub touched: Vec<(usize, SBytes)>,
+    /// Keys that were given a list or sorted set while `track_ready` was on: clients blocked
+    /// on them may now be served (Redis's `signalKeyAsReady` from `dbAdd`).
+    pub ready: Vec<(usize, SBytes)>,
+    /// Databases swapped while `track_ready` was on: any of their keys may now be ready.
+    pub ready_dbs: Vec<usize>,
 }
 
 /// Counters INFO stats reports.
@@ -63,6 +70,8 @@ pub struct Keyspace {
     pub applying_primary_stream: bool,
     /// The LRU clock, seconds, advanced by the cron.
     pub lru_clock: u32,
+    /// Some client is blocked on keys: writes of lists and sorted sets go to `events.ready`.
+    pub track_ready: bool,
 }
 
 impl Keyspace {
@@ -75,6 +84,7 @@ impl Keyspace {
             is_replica: false,
             applying_primary_stream: false,
             lru_clock: 0,
+            track_ready: false,
         }
     }
 
@@ -176,18 +186,40 @@ impl Keyspace {
         }
         let clock = self.lru_clock;
         let d = &mut self.dbs[db];
-        if !d.keys.contains_key(key) {
-            return None;
-        }
-        d.touch_watched(db, key, &mut self.events);
-        self.dirty += 1;
+        // One lookup: the watched-key check reads another field of the same db.
         let slot = d.keys.get_mut(key)?;
+        if !d.watched.is_empty() && d.watched.contains_key(key) {
+            self.events.touched.push((db, SBytes::new(key)));
+        }
+        self.dirty += 1;
         slot.lru = clock;
         Some(&mut slot.value)
     }
 
+    /// A key's value for a change that may not happen (LREM that finds nothing): lazy expiry
+    /// only. Once it did change, call [`Keyspace::modified`].
+    pub fn get_mut_untracked(&mut self, db: usize, key: &[u8], now: i64) -> Option<&mut Value> {
+        if self.expire_if_needed(db, key, now) {
+            return None;
+        }
+        let clock = self.lru_clock;
+        let slot = self.dbs[db].keys.get_mut(key)?;
+        slot.lru = clock;
+        Some(&mut slot.value)
+    }
+
+    /// Records `changes` changes to `key` made through [`Keyspace::get_mut_untracked`]:
+    /// watchers are touched and the dirty count grows.
+    pub fn modified(&mut self, db: usize, key: &[u8], changes: u64) {
+        self.dbs[db].touch_watched(db, key, &mut self.events);
+        self.dirty += changes;
+    }
+
     /// Writes a key. Returns true when the key was created.
     pub fn set(&mut self, db: usize, key: &[u8], value: Value, ttl: Ttl) -> bool {
+        if self.track_ready && matches!(value, Value::List(_) | Value::ZSet(_)) {
+            self.events.ready.push((db, SBytes::new(key)));
+        }
         let clock = self.lru_clock;
         let d = &mut self.dbs[db];
         d.touch_watched(db, key, &mut self.events);
@@ -260,6 +292,9 @@ impl Keyspace {
     pub fn swap_db(&mut self, a: usize, b: usize) {
         self.touch_all_watched(a, Some(b));
         self.touch_all_watched(b, Some(a));
+        if self.track_ready {
+            self.events.ready_dbs.extend([a, b]);
+        }
         let (x, y) = if a < b { (a, b) } else { (b, a) };
         if x != y {
             let (lo, hi) = self.dbs.split_at_mut(y);

@@ -7,15 +7,19 @@
 //! - [`string`]: strings: integer encodings, LZF, verbatim.
 //! - [`lzf`]: LZF compression with Redis's exact output.
 //! - [`crc64`]: CRC-64/Jones, the checksum of payloads and files.
+//! - [`listpack`]: the compact list and hash encodings (quicklist, listpack, ziplist, zipmap).
 //! - [`value`]: type bytes and objects (strings now; one loader/writer per type to come).
 //! - [`dump`]: the DUMP payload framing (version and checksum footer).
 //! - [`rdb`]: whole RDB files (dump.rdb, full-resync payloads).
+//! - [`setblobs`]: loading Redis's intset and zset listpack/ziplist blobs.
 
 pub mod crc64;
 pub mod dump;
 pub mod length;
+pub mod listpack;
 pub mod lzf;
 pub mod rdb;
+pub mod setblobs;
 pub mod string;
 pub mod value;
 

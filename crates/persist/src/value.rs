@@ -57,7 +57,8 @@ pub fn type_of(v: &Value) -> u8 {
         Value::Int(_) | Value::Str(_) | Value::Raw(_) => rdb_type::STRING,
         // The plain (pre-listpack) encodings: every Redis since 2.x loads them. Compact
         // listpack/intset forms are a memory optimisation for later.
-        Value::List(_) => rdb_type::LIST,
+        Value::List(_) => rdb_type::LIST_QUICKLIST_2,
+        Value::Hash(h) if h.is_packed() => rdb_type::HASH_LISTPACK,
         Value::Hash(_) => rdb_type::HASH,
         Value::Set(_) => rdb_type::SET,
         Value::ZSet(_) => rdb_type::ZSET_2,
@@ -76,28 +77,29 @@ pub fn write_object(w: &mut impl Write, v: &Value, opts: SaveOptions) -> Result<
         Value::Int(n) => write_int(w, *n),
         Value::Str(s) => write_bytes(w, s, opts.compress),
         Value::Raw(r) => write_bytes(w, r, opts.compress),
-        Value::List(l) => {
-            write_len(w, l.len() as u64)?;
-            l.items
-                .iter()
-                .try_for_each(|e| write_bytes(w, e, opts.compress))
-        }
-        Value::Hash(h) => {
-            write_len(w, h.len() as u64)?;
-            h.fields.iter().try_for_each(|(f, v)| {
-                write_bytes(w, f, opts.compress)?;
-                write_bytes(w, v, opts.compress)
-            })
-        }
+        Value::List(l) => crate::listpack::write_list(w, l, opts),
+        Value::Hash(h) => match h.packed() {
+            Some((entries, pairs)) => crate::listpack::write_hash_listpack(w, entries, pairs, opts),
+            None => {
+                write_len(w, h.len() as u64)?;
+                let (mut fb, mut vb) = Default::default();
+                h.iter().try_for_each(|(f, v)| {
+                    write_bytes(w, f.bytes(&mut fb), opts.compress)?;
+                    write_bytes(w, v.bytes(&mut vb), opts.compress)
+                })
+            }
+        },
         Value::Set(s) => {
             write_len(w, s.len() as u64)?;
-            s.members
-                .iter()
-                .try_for_each(|(m, _)| write_bytes(w, m, opts.compress))
+            s.iter().try_for_each(|m| {
+                let mut b = keyspace::value::itoa_buf::Buf::default();
+                write_bytes(w, m.bytes(&mut b), opts.compress)
+            })
         }
         Value::ZSet(z) => {
+            // Highest score first, as Redis writes it (its loader then inserts at the head).
             write_len(w, z.len() as u64)?;
-            z.entries.iter().rev().try_for_each(|(score, m)| {
+            z.range(0, z.len(), true).try_for_each(|(score, m)| {
                 write_bytes(w, m, opts.compress)?;
                 w.write_all(&score.to_le_bytes())?;
                 Ok(())
@@ -128,33 +130,40 @@ fn read_collection(r: &mut impl Read, t: u8) -> Result<Value> {
     Ok(match t {
         rdb_type::LIST => {
             let mut l = keyspace::list::List::default();
+            let fill = keyspace::list::fill();
             for _ in 0..n {
-                l.items.push_back(read_blob(r)?);
+                let e = read_blob(r)?;
+                if e.len() > keyspace::listpack::MAX_STRING {
+                    return Err(Error::Corrupt("list element of 4 GB or more"));
+                }
+                l.push(&e, false, fill);
             }
             Value::List(Box::new(l))
         }
         rdb_type::SET => {
-            let mut s = keyspace::set::Set::default();
+            let max = keyspace::set::max_intset_entries();
+            let mut s = keyspace::set::Set::for_load(n as usize, max);
             for _ in 0..n {
-                if s.members.insert(read_blob(r)?, ()).is_some() {
+                if !s.add_owned(read_blob(r)?, max) {
                     return Err(Error::Corrupt("duplicate set member"));
                 }
             }
             Value::Set(Box::new(s))
         }
         rdb_type::HASH => {
+            let limits = keyspace::hash::Limits::current();
             let mut h = keyspace::hash::Hash::default();
             for _ in 0..n {
                 let f = read_blob(r)?;
                 let v = read_blob(r)?;
-                if h.fields.insert(f, v).is_some() {
+                if !h.set(&f, &v, limits) {
                     return Err(Error::Corrupt("duplicate hash field"));
                 }
             }
             Value::Hash(Box::new(h))
         }
         _ => {
-            let mut z = keyspace::zset::ZSet::default();
+            let mut items = Vec::with_capacity((n as usize).min(1 << 16));
             for _ in 0..n {
                 let m = read_blob(r)?;
                 let mut b = [0u8; 8];
@@ -163,15 +172,11 @@ fn read_collection(r: &mut impl Read, t: u8) -> Result<Value> {
                 if score.is_nan() {
                     return Err(Error::Corrupt("NaN score"));
                 }
-                z.entries.push((score, m));
+                items.push((score, m));
             }
-            z.entries
-                .sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-            let mut names: Vec<_> = z.entries.iter().map(|e| &e.1).collect();
-            names.sort();
-            if names.windows(2).any(|w| w[0] == w[1]) {
-                return Err(Error::Corrupt("duplicate sorted set member"));
-            }
+            let lim = keyspace::zset::Limits::current();
+            let z = keyspace::zset::ZSet::from_loaded(items, lim, false)
+                .ok_or(Error::Corrupt("duplicate sorted set member"))?;
             Value::ZSet(Box::new(z))
         }
     })
@@ -196,6 +201,15 @@ pub fn read_object(r: &mut impl Read, t: u8) -> Result<Value> {
             RdbString::Bytes(b) => Value::string(&b),
         }),
         rdb_type::LIST | rdb_type::SET | rdb_type::HASH | rdb_type::ZSET_2 => read_collection(r, t),
+        rdb_type::SET_INTSET | rdb_type::ZSET_ZIPLIST | rdb_type::ZSET_LISTPACK => {
+            crate::setblobs::read_compact_set(r, t)
+        }
+        rdb_type::LIST_ZIPLIST | rdb_type::LIST_QUICKLIST | rdb_type::LIST_QUICKLIST_2 => {
+            crate::listpack::read_list(r, t)
+        }
+        rdb_type::HASH_ZIPMAP | rdb_type::HASH_ZIPLIST | rdb_type::HASH_LISTPACK => {
+            crate::listpack::read_hash(r, t)
+        }
         other => Err(Error::Unsupported(other)),
     }
 }

@@ -9,14 +9,15 @@
 //!   INFO, PUBLISH hello, ask for votes, REPLICAOF, persist `sentinel.conf`, publish events).
 //!   Every rule — SDOWN, ODOWN, quorum, leader election by epoch, replica selection, the
 //!   failover state machine, TILT — is testable by feeding events and asserting actions.
-//! - `driver` (a later session): tokio links to servers and sentinels, the Sentinel command
-//!   surface, config file I/O.
+//! - [`driver`]: the tokio side — links to servers and sentinels, the Sentinel's own port and
+//!   command surface, the timer, `sentinel.conf` I/O, scripts. `redoubt sentinel` runs it.
 //!
 //! Tests: unit tests beside the core (`core/tests/`), vote-math tables in `testdata/`, and a
 //! simulated network of several cores and fake servers (`sim`, test-only) for partitions,
 //! pauses and randomised runs.
 
 pub mod core;
+pub mod driver;
 
 #[cfg(test)]
 mod sim;

@@ -39,17 +39,28 @@ pub async fn serve(shared: Shared, mut stream: TcpStream, me: Rc<ClientShared>) 
     let mut pending = Pending::default();
     let mut ranges = Vec::new();
     'conn: loop {
+        let wake_at = block_deadline(&shared, &client);
         tokio::select! {
             biased;
             _ = me.notify.notified() => {}
             r = stream.readable() => if r.is_err() { break },
+            // A blocked client's timeout: `run_pending` replies and resumes its pipeline.
+            _ = sleep_until(wake_at) => {}
         }
         if me.killed.get() {
             break;
         }
+        if me.shrink.replace(false) && inbuf.is_empty() {
+            // Idle for a while: an idle connection keeps no buffers (see the cron).
+            inbuf = BytesMut::new();
+            out.buf = BytesMut::new();
+            me.holds_buffers.set(false);
+        }
         let mut eof = false;
         if inbuf.capacity() - inbuf.len() < READ_CHUNK / 4 {
+            // Reclaims the same allocation once the previous batch's arguments are dropped.
             inbuf.reserve(READ_CHUNK);
+            me.holds_buffers.set(true);
         }
         match stream.try_read_buf(&mut inbuf) {
             Ok(0) => eof = true,
@@ -90,10 +101,6 @@ pub async fn serve(shared: Shared, mut stream: TcpStream, me: Rc<ClientShared>) 
         }
         if eof {
             break;
-        }
-        if inbuf.is_empty() && inbuf.capacity() > 0 {
-            // An idle connection keeps no read buffer.
-            inbuf = BytesMut::new();
         }
     }
     disconnect(&shared, &mut client);
@@ -182,6 +189,11 @@ fn run_pending(
     let mut guard = shared.borrow_mut();
     let core = &mut *guard;
     take_pushes(&client.shared, out);
+    // Blocked (BLPOP…): nothing runs until served, unblocked or timed out.
+    commands::blocking::time_out(&mut core.ks, &mut core.srv, client, out, now_ms());
+    if core.srv.blocking.is_blocked(client.id) {
+        return None;
+    }
     while let Some(args) = pending.cmds.front() {
         if client.close_after_reply {
             pending.cmds.clear();
@@ -194,8 +206,29 @@ fn run_pending(
         let args = pending.cmds.pop_front().expect("front exists");
         commands::execute(core, client, out, &args, now);
         client.shared.last_interaction_ms.set(now);
+        if core.srv.blocking.is_blocked(client.id) {
+            break;
+        }
     }
     None
+}
+
+/// When a blocked client's timeout falls due, as a timer instant.
+fn block_deadline(shared: &Shared, client: &Client) -> Option<tokio::time::Instant> {
+    let d = commands::blocking::deadline(&shared.borrow().srv, client.id)?;
+    if d == 0 {
+        return None;
+    }
+    let wait = (d - now_ms()).max(0) as u64;
+    Some(tokio::time::Instant::now() + Duration::from_millis(wait))
+}
+
+/// Sleeps until `at`, or for ever without one.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// How long CLIENT PAUSE delays this command, if it does.
@@ -249,6 +282,7 @@ fn disconnect(shared: &Shared, client: &mut Client) {
     let core = &mut *guard;
     commands::pubsub::unsubscribe_all(&mut core.srv, client);
     commands::multi::discard_transaction(&mut core.ks, &mut core.srv, client);
+    commands::blocking::forget(&mut core.ks, &mut core.srv, client.id);
     core.srv.monitors.retain(|&i| i != client.id);
     commands::repl::on_disconnect(&mut core.srv, client.id);
     core.srv.clients.remove(&client.id);

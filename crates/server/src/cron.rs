@@ -10,6 +10,10 @@ use tokio::sync::Notify;
 
 use crate::{log, now_ms, Shared};
 
+/// A connection idle this long gives its read and write buffers back (Redis frees idle
+/// clients' query buffers from its cron the same way).
+const IDLE_SHRINK_MS: i64 = 2000;
+
 /// Active expiry may use this share of each cron period (Redis's 25%).
 const EXPIRE_CPU_PERCENT: u32 = 25;
 
@@ -104,6 +108,12 @@ pub fn tick(shared: &Shared, period: Duration) {
         commands::exec::after_keyspace_events(&mut core.ks, &mut core.srv, None);
     }
     core.ks.rehash_and_resize(100);
+    for c in core.srv.clients.values() {
+        if c.holds_buffers.get() && now - c.last_interaction_ms.get() > IDLE_SHRINK_MS {
+            c.shrink.set(true);
+            c.notify.notify_one();
+        }
+    }
     let timeout = core.srv.config.timeout;
     if timeout > 0 {
         for c in core.srv.clients.values() {

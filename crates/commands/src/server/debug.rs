@@ -110,14 +110,27 @@ fn object(ctx: &mut Ctx) -> CmdResult {
     };
     let lru = slot.lru & LRU_CLOCK_MAX;
     let idle = (clock & LRU_CLOCK_MAX).wrapping_sub(lru) & LRU_CLOCK_MAX;
+    // Quicklists add their node figures, as Redis 7.0 does.
+    let extra = match v {
+        Value::List(l) => format!(
+            " ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:{} ql_uncompressed_size:{}",
+            l.node_count(),
+            l.len() as f64 / l.node_count().max(1) as f64,
+            keyspace::list::List::stored_fill(crate::list::fill(ctx)),
+            i64::from(ctx.srv.config.list_compress_depth != 0),
+            l.packed_size()
+        ),
+        _ => String::new(),
+    };
     let line = format!(
-        "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+        "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}{}",
         v as *const Value,
         refcount,
         v.encoding(),
         serialized_len(v, compress),
         lru,
-        idle
+        idle,
+        extra
     );
     ctx.out.simple(&line);
     Ok(())

@@ -71,20 +71,28 @@ pub fn value_size(v: &Value) -> usize {
     }
 }
 
-/// MEMORY USAGE's total for a key: value, key string and table entry.
-pub fn key_usage(key: &[u8], v: &Value) -> usize {
-    value_size(v) + size_class(sds_header(key.len(), true) + key.len() + 1) + DICT_ENTRY
+/// MEMORY USAGE's total for a key: value, key string and table entry. Lists and hashes
+/// follow Redis's sampling (`samples` elements, all when 0).
+pub fn key_usage(key: &[u8], v: &Value, samples: usize) -> usize {
+    let value = match v {
+        Value::List(l) => ROBJ + l.redis_usage(samples),
+        Value::Hash(h) => ROBJ + h.redis_usage(samples),
+        _ => value_size(v),
+    };
+    value + size_class(sds_header(key.len(), true) + key.len() + 1) + DICT_ENTRY
 }
 
 /// MEMORY USAGE key [SAMPLES count]
 fn usage(ctx: &mut Ctx) -> CmdResult {
     let mut j = 3;
+    let mut samples = 5;
     while j < ctx.argc() {
         if ctx.is(j, "samples") && j + 1 < ctx.argc() {
-            // Nested values are measured whole, so the sample count only needs validating.
-            if ctx.i64_arg(j + 1)? < 0 {
+            let n = ctx.i64_arg(j + 1)?;
+            if n < 0 {
                 return Err(CmdError::Syntax);
             }
+            samples = usize::try_from(n).unwrap_or(usize::MAX);
             j += 2;
         } else {
             return Err(CmdError::Syntax);
@@ -93,7 +101,7 @@ fn usage(ctx: &mut Ctx) -> CmdResult {
     // Like Redis's `dbFind`, no expiry check: a logically expired key still has a size.
     match ctx.ks.db(ctx.client.db).peek(ctx.arg(2)) {
         Some(slot) => {
-            let n = key_usage(ctx.arg(2), &slot.value);
+            let n = key_usage(ctx.arg(2), &slot.value, samples);
             ctx.out.int(n as i64);
         }
         None => ctx.out.null(),
@@ -372,7 +380,7 @@ mod tests {
     #[test]
     fn string_usage_matches_redis() {
         // Numbers redis-server 7.0 (jemalloc) reports for MEMORY USAGE.
-        assert_eq!(key_usage(b"k", &Value::string(b"hello")), 64);
-        assert_eq!(key_usage(b"n", &Value::string(b"123")), 48);
+        assert_eq!(key_usage(b"k", &Value::string(b"hello"), 5), 64);
+        assert_eq!(key_usage(b"n", &Value::string(b"123"), 5), 48);
     }
 }

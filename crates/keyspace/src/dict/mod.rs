@@ -542,6 +542,32 @@ impl<K: AsRef<[u8]>, V> Dict<K, V> {
         self.find_mut(hash_key(key), key).map(|e| &mut e.val)
     }
 
+    /// The stored key itself, mutably, for keys that carry more than their lookup bytes (a
+    /// hash's field-and-value pair). The caller must not change the bytes `as_ref` returns.
+    pub fn get_key_mut(&mut self, key: &[u8]) -> Option<&mut K> {
+        self.rehash_step();
+        self.find_mut(hash_key(key), key).map(|e| &mut e.key)
+    }
+
+    /// The stored key for `key` (see [`Dict::get_key_mut`]), or, when absent, inserts
+    /// `make_key()`, `make_val()` and returns None: one hash and one lookup either way.
+    pub fn get_key_mut_or_insert(
+        &mut self,
+        key: &[u8],
+        make_key: impl FnOnce() -> K,
+        make_val: impl FnOnce() -> V,
+    ) -> Option<&mut K> {
+        self.rehash_step();
+        let hash = hash_key(key);
+        if let Some(pos) = self.locate(hash, key) {
+            return Some(&mut self.entry_at_mut(pos).key);
+        }
+        let new_key = make_key();
+        debug_assert!(new_key.as_ref() == key, "make_key returned a different key");
+        self.add_new(hash, new_key, make_val());
+        None
+    }
+
     /// Inserts or replaces; on replace the stored key is kept and the old value returned.
     pub fn insert(&mut self, key: K, val: V) -> Option<V> {
         self.rehash_step();

@@ -40,7 +40,7 @@ pub mod select;
 pub mod tilt;
 pub mod vote;
 
-mod glob;
+pub(crate) mod glob;
 
 #[cfg(test)]
 mod tests;
