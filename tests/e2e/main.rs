@@ -36,6 +36,7 @@ mod keys;
 mod kit;
 mod lists;
 mod lists_random;
+mod obuf;
 mod persistence;
 mod protocol;
 mod random;

@@ -92,6 +92,11 @@ pub struct ClientShared {
     pub holds_buffers: Cell<bool>,
     /// The cron asks an idle connection to give its buffers back.
     pub shrink: Cell<bool>,
+    /// `client-output-buffer-limit` for this client's class (0 = none), kept current by the
+    /// cron; pushes beyond the hard limit close the client, as in Redis.
+    pub obuf_hard: Cell<u64>,
+    /// Since when the unsent output has been over the soft limit (ms), if it is.
+    pub obuf_soft_since: Cell<Option<i64>>,
     pub paused_or_blocked: Cell<bool>,
 }
 
@@ -119,14 +124,38 @@ impl ClientShared {
             killed: Cell::new(false),
             holds_buffers: Cell::new(false),
             shrink: Cell::new(false),
+            obuf_hard: Cell::new(0),
+            obuf_soft_since: Cell::new(None),
             paused_or_blocked: Cell::new(false),
         }
     }
 
     /// Appends an already encoded push and wakes the writer.
     pub fn push_raw(&self, data: &[u8]) {
-        self.pending.borrow_mut().extend_from_slice(data);
+        if self.killed.get() {
+            return;
+        }
+        let mut p = self.pending.borrow_mut();
+        p.extend_from_slice(data);
+        let hard = self.obuf_hard.get();
+        if hard > 0 && p.len() as u64 > hard {
+            // Over the hard limit: drop what is queued and close, as Redis does.
+            *p = BytesMut::new();
+            self.killed.set(true);
+        }
         self.notify.notify_one();
+    }
+
+    /// The `client-output-buffer-limit` class: replica, pub/sub or normal.
+    pub fn obuf_class(&self) -> usize {
+        use crate::config::obuf;
+        if self.flags.borrow().contains('S') {
+            obuf::REPLICA
+        } else if self.sub_count.get() + self.psub_count.get() > 0 {
+            obuf::PUBSUB
+        } else {
+            obuf::NORMAL
+        }
     }
 
     pub fn kill(&self) {

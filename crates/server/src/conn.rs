@@ -77,7 +77,11 @@ pub async fn serve(shared: Shared, mut stream: TcpStream, me: Rc<ClientShared>) 
         loop {
             decode(&shared, &client, &mut inbuf, &mut ranges, &mut pending);
             let wait = run_pending(&shared, &mut client, &mut out, &mut pending);
-            if !out.is_empty() && write_out(&shared, &mut stream, &mut out).await.is_err() {
+            if !out.is_empty()
+                && write_out(&shared, &mut stream, &mut out, &me)
+                    .await
+                    .is_err()
+            {
                 break 'conn;
             }
             match wait {
@@ -96,7 +100,7 @@ pub async fn serve(shared: Shared, mut stream: TcpStream, me: Rc<ClientShared>) 
             let e = pending.error.take().expect("checked");
             let err = commands::CmdError::err_owned(e.0);
             commands::exec::reply_error(&mut shared.borrow_mut().srv, &mut out, &err);
-            let _ = write_out(&shared, &mut stream, &mut out).await;
+            let _ = write_out(&shared, &mut stream, &mut out, &me).await;
             break;
         }
         if eof {
@@ -265,9 +269,31 @@ async fn write_out(
     shared: &Shared,
     stream: &mut TcpStream,
     out: &mut ReplyWriter,
+    me: &ClientShared,
 ) -> std::io::Result<()> {
     let n = out.buf.len();
-    let r = stream.write_all(&out.buf).await;
+    // A peer that stops reading must not pin us here: CLIENT KILL and the output-buffer
+    // limits wake the task, and a kill ends the write.
+    let mut woken = false;
+    let r = {
+        let write = stream.write_all(&out.buf);
+        tokio::pin!(write);
+        loop {
+            tokio::select! {
+                r = &mut write => break r,
+                _ = me.notify.notified() => {
+                    woken = true;
+                    if me.killed.get() {
+                        break Err(std::io::Error::other("client killed"));
+                    }
+                }
+            }
+        }
+    };
+    if woken {
+        // Pushes that arrived meanwhile still need the writer.
+        me.notify.notify_one();
+    }
     out.buf.clear();
     if out.buf.capacity() > 64 * 1024 {
         out.buf = BytesMut::new();

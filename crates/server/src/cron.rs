@@ -108,6 +108,7 @@ pub fn tick(shared: &Shared, period: Duration) {
         commands::exec::after_keyspace_events(&mut core.ks, &mut core.srv, None);
     }
     core.ks.rehash_and_resize(100);
+    enforce_output_limits(core, now);
     for c in core.srv.clients.values() {
         if c.holds_buffers.get() && now - c.last_interaction_ms.get() > IDLE_SHRINK_MS {
             c.shrink.set(true);
@@ -135,6 +136,27 @@ pub fn tick(shared: &Shared, period: Duration) {
     if let Some(p) = core.srv.pause {
         if now >= p.until_ms {
             core.srv.pause = None;
+        }
+    }
+}
+
+/// Applies `client-output-buffer-limit`: keeps each client's hard limit current (pushes check
+/// it as they arrive) and closes clients that stayed over the soft limit too long.
+fn enforce_output_limits(core: &mut commands::Core, now: i64) {
+    let limits = core.srv.config.client_output_buffer_limit;
+    for c in core.srv.clients.values() {
+        let l = limits[c.obuf_class()];
+        c.obuf_hard.set(l.hard);
+        let queued = c.pending.borrow().len() as u64;
+        c.omem.set(queued as usize);
+        if l.soft == 0 || queued <= l.soft {
+            c.obuf_soft_since.set(None);
+            continue;
+        }
+        let since = *c.obuf_soft_since.get().get_or_insert(now);
+        c.obuf_soft_since.set(Some(since));
+        if now - since > l.soft_seconds * 1000 {
+            c.kill();
         }
     }
 }

@@ -52,14 +52,24 @@ fn current_int(ctx: &mut Ctx) -> Result<i64, CmdError> {
 
 fn incr_decr(ctx: &mut Ctx, by: i64) -> CmdResult {
     let (db, now, key) = (ctx.db(), ctx.now, ctx.arg(1));
-    // Hot path: an int-encoded counter is changed in place with one hash lookup.
-    if let Some(Value::Int(n)) = ctx.ks.get_mut_untracked(db, key, now) {
-        let new = n.checked_add(by).ok_or(CmdError::IncrOverflow)?;
-        *n = new;
-        ctx.ks.modified(db, key, 1);
-        ctx.notify(notify::STRING, "incrby", key);
-        ctx.out.int(new);
-        return Ok(());
+    // Hot paths: an int-encoded counter is changed in place with one hash lookup, and a
+    // missing key is created with one more (the insert).
+    match ctx.ks.get_mut_untracked(db, key, now) {
+        Some(Value::Int(n)) => {
+            let new = n.checked_add(by).ok_or(CmdError::IncrOverflow)?;
+            *n = new;
+            ctx.ks.modified(db, key, 1);
+            ctx.notify(notify::STRING, "incrby", key);
+            ctx.out.int(new);
+            return Ok(());
+        }
+        None => {
+            ctx.ks.set(db, key, Value::Int(by), Ttl::Keep);
+            ctx.notify(notify::STRING, "incrby", key);
+            ctx.out.int(by);
+            return Ok(());
+        }
+        Some(_) => {}
     }
     let cur = current_int(ctx)?;
     let new = cur.checked_add(by).ok_or(CmdError::IncrOverflow)?;
