@@ -194,7 +194,7 @@ fn clients(_ks: &Keyspace, srv: &ServerState, _now: i64, out: &mut String) {
         "client_recent_max_output_buffer" => max_out,
         "blocked_clients" => blocked,
         "tracking_clients" => 0,
-        "clients_in_timeout_table" => 0,
+        "clients_in_timeout_table" => srv.blocking.with_deadline(),
     );
 }
 

@@ -208,6 +208,27 @@ impl Keyspace {
         Some(&mut slot.value)
     }
 
+    /// A key's value, inserting `make()` when it is missing, with one lookup (INCR on a new
+    /// counter). Untracked like [`Keyspace::get_mut_untracked`]: call
+    /// [`Keyspace::modified`] once the change is made. `true` when the key was created.
+    pub fn get_or_insert_untracked(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        now: i64,
+        make: impl FnOnce() -> Value,
+    ) -> (&mut Value, bool) {
+        self.expire_if_needed(db, key, now);
+        let lru = self.lru_clock;
+        let (slot, created) = self.dbs[db].keys.get_or_insert_with(
+            key,
+            || SBytes::new(key),
+            || Slot { value: make(), lru },
+        );
+        slot.lru = lru;
+        (&mut slot.value, created)
+    }
+
     /// Records `changes` changes to `key` made through [`Keyspace::get_mut_untracked`]:
     /// watchers are touched and the dirty count grows.
     pub fn modified(&mut self, db: usize, key: &[u8], changes: u64) {

@@ -52,25 +52,20 @@ fn current_int(ctx: &mut Ctx) -> Result<i64, CmdError> {
 
 fn incr_decr(ctx: &mut Ctx, by: i64) -> CmdResult {
     let (db, now, key) = (ctx.db(), ctx.now, ctx.arg(1));
-    // Hot paths: an int-encoded counter is changed in place with one hash lookup, and a
-    // missing key is created with one more (the insert).
-    match ctx.ks.get_mut_untracked(db, key, now) {
-        Some(Value::Int(n)) => {
-            let new = n.checked_add(by).ok_or(CmdError::IncrOverflow)?;
-            *n = new;
-            ctx.ks.modified(db, key, 1);
-            ctx.notify(notify::STRING, "incrby", key);
-            ctx.out.int(new);
-            return Ok(());
-        }
-        None => {
-            ctx.ks.set(db, key, Value::Int(by), Ttl::Keep);
-            ctx.notify(notify::STRING, "incrby", key);
-            ctx.out.int(by);
-            return Ok(());
-        }
-        Some(_) => {}
+    // Hot path: one lookup finds or creates the counter, changed in place when int-encoded.
+    let (v, created) = ctx
+        .ks
+        .get_or_insert_untracked(db, key, now, || Value::Int(0));
+    if let Value::Int(n) = v {
+        // A created counter starts at 0, which no increment overflows.
+        let new = n.checked_add(by).ok_or(CmdError::IncrOverflow)?;
+        *n = new;
+        ctx.ks.modified(db, key, 1);
+        ctx.notify(notify::STRING, "incrby", key);
+        ctx.out.int(new);
+        return Ok(());
     }
+    debug_assert!(!created);
     let cur = current_int(ctx)?;
     let new = cur.checked_add(by).ok_or(CmdError::IncrOverflow)?;
     ctx.ks.set(db, key, Value::Int(new), Ttl::Keep);

@@ -62,11 +62,9 @@ impl Default for Limits {
 #[derive(Clone)]
 enum Repr {
     /// Listpack entries: field, value, field, value…; `pairs` fields.
-    Pack {
-        entries: Vec<u8>,
-        pairs: usize,
-    },
-    Table(Dict<Pair, ()>),
+    Pack { entries: Vec<u8>, pairs: usize },
+    /// Boxed so a small hash (the common case) stays a 32-byte allocation.
+    Table(Box<Dict<Pair, ()>>),
 }
 
 #[derive(Clone)]
@@ -263,7 +261,7 @@ impl Hash {
             for (f, v) in pack_iter(entries) {
                 d.insert(Pair::new(f.bytes(&mut fb), v.bytes(&mut vb)), ());
             }
-            self.0 = Repr::Table(d);
+            self.0 = Repr::Table(Box::new(d));
         }
     }
 

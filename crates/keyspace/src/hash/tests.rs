@@ -75,3 +75,12 @@ fn keeps_insertion_order_while_packed() {
     assert_eq!(h.get(b"a").unwrap().to_vec(), b"updated");
     assert_eq!(h.encoding(), "listpack");
 }
+
+#[test]
+fn small_hash_is_a_small_allocation() {
+    assert!(
+        std::mem::size_of::<Hash>() <= 32,
+        "{}",
+        std::mem::size_of::<Hash>()
+    );
+}

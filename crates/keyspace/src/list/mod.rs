@@ -140,6 +140,7 @@ impl List {
     /// Appends a whole node of already validated listpack entries (RDB loading).
     pub fn push_node(&mut self, entries: Vec<u8>, count: usize) {
         if count > 0 {
+            self.reserve_node();
             self.nodes.push_back(Node::from_entries(entries, count));
             self.len += count;
         }
@@ -151,15 +152,30 @@ impl List {
         if front {
             match self.nodes.front_mut() {
                 Some(n) if allow_insert(n, fill, v.len()) => n.push_front(&e),
-                _ => self.nodes.push_front(Node::with_entry(&e)),
+                _ => {
+                    self.reserve_node();
+                    self.nodes.push_front(Node::with_entry(&e))
+                }
             }
         } else {
             match self.nodes.back_mut() {
                 Some(n) if allow_insert(n, fill, v.len()) => n.push_back(&e),
-                _ => self.nodes.push_back(Node::with_entry(&e)),
+                _ => {
+                    self.reserve_node();
+                    self.nodes.push_back(Node::with_entry(&e))
+                }
             }
         }
         self.len += 1;
+    }
+
+    /// Room for one more node: exactly one for small lists (most lists have one node),
+    /// a quarter more for long ones.
+    fn reserve_node(&mut self) {
+        let n = self.nodes.len();
+        if self.nodes.capacity() == n {
+            self.nodes.reserve_exact((n / 4).max(1));
+        }
     }
 
     /// The element at one end.
@@ -274,11 +290,14 @@ impl List {
         self.len += 1;
         if sz >= LARGE_ELEMENT {
             if at_tail || at_head {
+                self.reserve_node();
                 self.nodes
                     .insert(if after { ni + 1 } else { ni }, Node::with_entry(&e));
             } else {
                 let right = self.nodes[ni].split_off(pos, if after { k + 1 } else { k });
+                self.reserve_node();
                 self.nodes.insert(ni + 1, right);
+                self.reserve_node();
                 self.nodes.insert(ni + 1, Node::with_entry(&e));
             }
             return true;
@@ -290,12 +309,14 @@ impl List {
         } else if at_head && avail_prev {
             self.nodes[ni - 1].push_back(&e);
         } else if at_tail || at_head {
+            self.reserve_node();
             self.nodes
                 .insert(if after { ni + 1 } else { ni }, Node::with_entry(&e));
         } else if after {
             // The node keeps [0, k]; the rest, led by the value, follows it.
             let mut right = self.nodes[ni].split_off(end, k + 1);
             right.push_front(&e);
+            self.reserve_node();
             self.nodes.insert(ni + 1, right);
             self.merge_around(ni, fill);
         } else {
@@ -303,6 +324,7 @@ impl List {
             let right = self.nodes[ni].split_off(start, k);
             let mut left = std::mem::replace(&mut self.nodes[ni], right);
             left.push_back(&e);
+            self.reserve_node();
             self.nodes.insert(ni, left);
             self.merge_around(ni + 1, fill);
         }
