@@ -297,14 +297,7 @@ fn manual_failover_publishes_events() {
         .unwrap();
     let mut seen = Vec::new();
     let mut chunk = [0u8; 65536];
-    let deadline = Instant::now() + Duration::from_secs(40);
-    while Instant::now() < deadline && !String::from_utf8_lossy(&seen).contains("+failover-end") {
-        if let Ok(n) = sub.stream.read(&mut chunk) {
-            seen.extend_from_slice(&chunk[..n]);
-        }
-    }
-    let seen = String::from_utf8_lossy(&seen);
-    for ev in [
+    let wanted = [
         "+new-epoch",
         "+try-failover",
         "+selected-slave",
@@ -312,7 +305,20 @@ fn manual_failover_publishes_events() {
         "+promoted-slave",
         "+switch-master",
         "+failover-end",
-    ] {
+    ];
+    // +failover-end comes before +switch-master, possibly in a later read: wait for all.
+    let all_seen = |seen: &[u8]| {
+        let s = String::from_utf8_lossy(seen);
+        wanted.iter().all(|ev| s.contains(ev))
+    };
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while Instant::now() < deadline && !all_seen(&seen) {
+        if let Ok(n) = sub.stream.read(&mut chunk) {
+            seen.extend_from_slice(&chunk[..n]);
+        }
+    }
+    let seen = String::from_utf8_lossy(&seen);
+    for ev in wanted {
         assert!(seen.contains(ev), "{ev} missing from {seen}");
     }
     let m = call(g.sentinels[0].port, &["SENTINEL", "MASTER", NAME]).unwrap();
