@@ -39,6 +39,8 @@ pub mod set;
 pub mod state;
 pub mod strings;
 pub mod table;
+#[cfg(test)]
+pub(crate) mod testkit;
 pub mod zset;
 
 pub use client::{Client, ClientShared};

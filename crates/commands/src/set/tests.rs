@@ -1,125 +1,14 @@
 //! What replicas, the AOF and subscribers see from the set commands: the propagated form
 //! (through a capturing sink) and the keyspace events, in order with the replies. Replies
-//! themselves are compared with redis-server in tests/e2e/sets.rs. The [`Harness`] is
-//! shared with the sorted set tests.
+//! themselves are compared with redis-server in tests/e2e/sets.rs.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use bytes::Bytes;
-use resp::{Frame, Proto, ReplyWriter};
-
-use crate::client::{Client, ClientShared};
-use crate::config::{notify, Config};
-use crate::propagate::Sink;
-use crate::state::Core;
-
-const NOW: i64 = 1_700_000_000_000;
-
-struct Capture(Rc<RefCell<Vec<u8>>>);
-
-impl Sink for Capture {
-    fn feed(&mut self, encoded: &[u8]) {
-        self.0.borrow_mut().extend_from_slice(encoded);
-    }
-}
-
-pub(crate) struct Harness {
-    pub core: Core,
-    client: Client,
-    stream: Rc<RefCell<Vec<u8>>>,
-}
-
-impl Harness {
-    pub fn new() -> Harness {
-        let mut core = Core::new(Config::default(), NOW);
-        let stream = Rc::new(RefCell::new(Vec::new()));
-        core.srv
-            .propagation
-            .sinks
-            .push(Box::new(Capture(stream.clone())));
-        let shared = Rc::new(ClientShared::new(
-            1,
-            "127.0.0.1:1".into(),
-            String::new(),
-            -1,
-            NOW,
-        ));
-        shared.proto.set(Proto::Resp3);
-        let client = Client::new(shared, true);
-        Harness {
-            core,
-            client,
-            stream,
-        }
-    }
-
-    /// Runs one command; returns every frame it wrote (pushes included), rendered.
-    pub fn run(&mut self, line: &str) -> Vec<String> {
-        let args: Vec<Bytes> = resp::split_inline_args(line.as_bytes())
-            .unwrap()
-            .into_iter()
-            .map(Bytes::from)
-            .collect();
-        let mut out = ReplyWriter::new(Proto::Resp3);
-        crate::execute(&mut self.core, &mut self.client, &mut out, &args, NOW);
-        frames(&out.buf)
-    }
-
-    /// The commands propagated since the last call, one string each (SELECTs dropped).
-    pub fn propagated(&mut self) -> Vec<String> {
-        let buf = std::mem::take(&mut *self.stream.borrow_mut());
-        frames(&buf)
-            .into_iter()
-            .filter(|c| !c.starts_with("SELECT"))
-            .collect()
-    }
-
-    /// Subscribes this client to every keyevent.
-    pub fn events(&mut self) {
-        self.core.srv.config.notify_keyspace_events =
-            notify::KEYEVENT | notify::ALL | notify::KEY_MISS;
-        self.run("PSUBSCRIBE __keyevent@*");
-    }
-}
-
-fn render(f: &Frame) -> String {
-    match f {
-        Frame::Simple(b) | Frame::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
-        Frame::Error(b) => format!("-{}", String::from_utf8_lossy(b)),
-        Frame::Integer(n) => format!(":{n}"),
-        Frame::Double(d) => format!(",{d}"),
-        Frame::Null => "(nil)".into(),
-        Frame::Array(v) | Frame::Set(v) => v.iter().map(render).collect::<Vec<_>>().join(" "),
-        // A pmessage from __keyevent@<db>__:<event>, shown as ">event key".
-        Frame::Push(v) if v.len() == 4 => {
-            let channel = render(&v[2]);
-            let event = channel.rsplit(':').next().unwrap_or_default();
-            format!(">{event} {}", render(&v[3]))
-        }
-        Frame::Push(v) => format!(">{}", v.iter().map(render).collect::<Vec<_>>().join(" ")),
-        other => format!("{other:?}"),
-    }
-}
-
-fn frames(mut buf: &[u8]) -> Vec<String> {
-    let mut v = Vec::new();
-    while let Some((f, n)) = Frame::decode(buf).unwrap() {
-        v.push(render(&f));
-        buf = &buf[n..];
-    }
-    v
-}
-
-pub(crate) fn strs(v: &[&str]) -> Vec<String> {
-    v.iter().map(|s| s.to_string()).collect()
-}
+use crate::testkit::{strs, Harness};
 
 #[test]
 fn writes_that_change_nothing_propagate_nothing() {
     let mut h = Harness::new();
     h.run("SADD s a b");
-    assert_eq!(h.propagated(), strs(&["SADD s a b"]));
+    assert_eq!(h.propagated_writes(), strs(&["SADD s a b"]));
     let dirty = h.core.ks.dirty;
     for line in [
         "SADD s a",
@@ -129,16 +18,16 @@ fn writes_that_change_nothing_propagate_nothing() {
         "SMOVE missing t a",
     ] {
         h.run(line);
-        assert!(h.propagated().is_empty(), "{line}");
+        assert!(h.propagated_writes().is_empty(), "{line}");
     }
     assert_eq!(h.core.ks.dirty, dirty);
     h.run("SET str v");
-    h.propagated();
+    h.propagated_writes();
     assert_eq!(
         h.run("SADD str a"),
         strs(&["-WRONGTYPE Operation against a key holding the wrong kind of value"])
     );
-    assert!(h.propagated().is_empty());
+    assert!(h.propagated_writes().is_empty());
     assert_eq!(h.core.ks.dirty, dirty + 1);
 }
 
@@ -161,25 +50,25 @@ fn dirty_counts_members_like_redis() {
 fn spop_propagates_srem_or_del() {
     let mut h = Harness::new();
     h.run("SADD s x");
-    h.propagated();
+    h.propagated_writes();
     h.run("SPOP s");
-    assert_eq!(h.propagated(), strs(&["SREM s x"]));
+    assert_eq!(h.propagated_writes(), strs(&["SREM s x"]));
     h.run("SADD s 1 2 3 4 5 6 7 8 9 10");
-    h.propagated();
+    h.propagated_writes();
     let popped = h.run("SPOP s 3");
-    let p = h.propagated();
+    let p = h.propagated_writes();
     assert_eq!(p.len(), 1);
     assert_eq!(p[0], format!("SREM s {}", popped[0]));
     // Most of the set: the remainder is moved, the rest replied and propagated.
     let popped = h.run("SPOP s 6");
-    assert_eq!(h.propagated(), vec![format!("SREM s {}", popped[0])]);
+    assert_eq!(h.propagated_writes(), vec![format!("SREM s {}", popped[0])]);
     h.run("SPOP s 5");
-    assert_eq!(h.propagated(), strs(&["DEL s"]));
+    assert_eq!(h.propagated_writes(), strs(&["DEL s"]));
     h.core.srv.config.lazyfree_lazy_server_del = true;
     h.run("SADD s a");
-    h.propagated();
+    h.propagated_writes();
     h.run("SPOP s 1");
-    assert_eq!(h.propagated(), strs(&["UNLINK s"]));
+    assert_eq!(h.propagated_writes(), strs(&["UNLINK s"]));
 }
 
 #[test]
@@ -187,9 +76,9 @@ fn spop_of_many_propagates_batches_of_1024() {
     let mut h = Harness::new();
     let members: Vec<String> = (0..3000).map(|i| format!("m{i}")).collect();
     h.run(&format!("SADD s {}", members.join(" ")));
-    h.propagated();
+    h.propagated_writes();
     h.run("SPOP s 2500");
-    let p = h.propagated();
+    let p = h.propagated_writes();
     assert_eq!(p.first().map(String::as_str), Some("MULTI"));
     assert_eq!(p.last().map(String::as_str), Some("EXEC"));
     let srems = &p[1..p.len() - 1];
@@ -201,18 +90,18 @@ fn spop_of_many_propagates_batches_of_1024() {
     h.run("MULTI");
     h.run("SPOP s 400");
     h.run("EXEC");
-    let p = h.propagated();
+    let p = h.propagated_writes();
     assert_eq!(p.len(), 3, "{p:?}");
     assert!(p[1].starts_with("SREM s "));
     h.run("SADD s x");
-    h.propagated();
+    h.propagated_writes();
     let members: Vec<String> = (0..3000).map(|i| format!("n{i}")).collect();
     h.run(&format!("SADD s {}", members.join(" ")));
-    h.propagated();
+    h.propagated_writes();
     h.run("MULTI");
     h.run("SPOP s 2000");
     h.run("EXEC");
-    let p = h.propagated();
+    let p = h.propagated_writes();
     assert_eq!(p.len(), 4, "MULTI, two SREMs, EXEC");
 }
 

@@ -3,13 +3,13 @@
 //! and keyspace events in Redis's order. Replies are compared with redis-server in
 //! tests/e2e/zsets.rs.
 
-use crate::set::tests::{strs, Harness};
+use crate::testkit::{strs, Harness};
 
 #[test]
 fn writes_that_change_nothing_propagate_nothing() {
     let mut h = Harness::new();
     h.run("ZADD z 1 a 2 b");
-    assert_eq!(h.propagated(), strs(&["ZADD z 1 a 2 b"]));
+    assert_eq!(h.propagated_writes(), strs(&["ZADD z 1 a 2 b"]));
     let dirty = h.core.ks.dirty;
     for line in [
         "ZADD z 1 a",
@@ -29,30 +29,30 @@ fn writes_that_change_nothing_propagate_nothing() {
         "BZPOPMIN missing 0.01",
     ] {
         h.run(line);
-        assert!(h.propagated().is_empty(), "{line}");
+        assert!(h.propagated_writes().is_empty(), "{line}");
     }
     assert_eq!(h.core.ks.dirty, dirty);
     h.run("ZADD z INCR 1 a");
-    assert_eq!(h.propagated(), strs(&["ZADD z INCR 1 a"]));
+    assert_eq!(h.propagated_writes(), strs(&["ZADD z INCR 1 a"]));
 }
 
 #[test]
 fn pops_propagate_as_zpop() {
     let mut h = Harness::new();
     h.run("ZADD z 1 a 2 b 3 c 4 d 5 e");
-    h.propagated();
+    h.propagated_writes();
     h.run("ZPOPMIN z");
-    assert_eq!(h.propagated(), strs(&["ZPOPMIN z"]));
+    assert_eq!(h.propagated_writes(), strs(&["ZPOPMIN z"]));
     h.run("ZMPOP 2 missing z MAX COUNT 2");
-    assert_eq!(h.propagated(), strs(&["ZPOPMAX z 2"]));
+    assert_eq!(h.propagated_writes(), strs(&["ZPOPMAX z 2"]));
     h.run("ZMPOP 1 z MIN");
-    assert_eq!(h.propagated(), strs(&["ZPOPMIN z 1"]));
+    assert_eq!(h.propagated_writes(), strs(&["ZPOPMIN z 1"]));
     h.run("BZPOPMAX missing z 0");
-    assert_eq!(h.propagated(), strs(&["ZPOPMAX z"]));
+    assert_eq!(h.propagated_writes(), strs(&["ZPOPMAX z"]));
     h.run("ZADD z 1 a 2 b");
-    h.propagated();
+    h.propagated_writes();
     h.run("BZMPOP 0 1 z MIN COUNT 5");
-    assert_eq!(h.propagated(), strs(&["ZPOPMIN z 5"]));
+    assert_eq!(h.propagated_writes(), strs(&["ZPOPMIN z 5"]));
     assert_eq!(h.run("EXISTS z"), strs(&[":0"]));
 }
 
