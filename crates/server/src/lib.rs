@@ -170,49 +170,9 @@ pub fn log(shared: &Shared, msg: &str) {
     write_log(&cfg.logfile, &line);
 }
 
-pub fn write_log(logfile: &str, line: &str) {
-    use std::io::Write;
-    if logfile.is_empty() {
-        let _ = std::io::stdout().write_all(line.as_bytes());
-    } else if let Ok(mut f) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(logfile)
-    {
-        let _ = f.write_all(line.as_bytes());
-    }
-}
+pub use logline::write as write_log;
 
 /// Redis's log timestamp: `dd Mon yyyy hh:mm:ss.mmm`, UTC.
 pub fn timestamp() -> String {
-    let ms = now_ms();
-    let secs = ms / 1000;
-    let (y, mo, d) = civil_from_days(secs.div_euclid(86400));
-    let tod = secs.rem_euclid(86400);
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    format!(
-        "{:02} {} {} {:02}:{:02}:{:02}.{:03}",
-        d,
-        MONTHS[(mo - 1) as usize],
-        y,
-        tod / 3600,
-        tod % 3600 / 60,
-        tod % 60,
-        ms % 1000
-    )
-}
-
-/// Days since 1970-01-01 to (year, month, day), Howard Hinnant's civil calendar algorithm.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719468;
-    let era = z.div_euclid(146097);
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    logline::timestamp(now_ms().max(0) as u64)
 }

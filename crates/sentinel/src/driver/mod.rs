@@ -373,63 +373,10 @@ impl Driver {
     }
 }
 
-pub fn write_log(logfile: &str, line: &str) {
-    use std::io::Write;
-    if logfile.is_empty() {
-        let _ = std::io::stdout().write_all(line.as_bytes());
-    } else if let Ok(mut f) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(logfile)
-    {
-        let _ = f.write_all(line.as_bytes());
-    }
-}
-
-/// `dd Mon yyyy hh:mm:ss.mmm`, UTC.
-pub fn timestamp(ms: Millis) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let secs = ms / 1000;
-    let days = (secs / 86_400) as i64;
-    let tod = secs % 86_400;
-    // Days since the epoch to a civil date (the proleptic Gregorian calendar, in 400-year
-    // eras of 146,097 days whose years start on March 1st).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{day:02} {} {year} {:02}:{:02}:{:02}.{:03}",
-        MONTHS[(month - 1) as usize],
-        tod / 3600,
-        tod % 3600 / 60,
-        tod % 60,
-        ms % 1000
-    )
-}
+pub use logline::{timestamp, write as write_log};
 
 pub(crate) fn random_hex(n: usize) -> String {
     (0..n)
         .map(|_| char::from_digit(fastrand::u32(0..16), 16).unwrap_or('0'))
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn timestamp_is_redis_style() {
-        // 2024-02-29 13:14:15.678 UTC
-        assert_eq!(
-            super::timestamp(1_709_212_455_678),
-            "29 Feb 2024 13:14:15.678"
-        );
-        assert_eq!(super::timestamp(0), "01 Jan 1970 00:00:00.000");
-    }
 }
