@@ -174,7 +174,7 @@ fn hello(ctx: &mut Ctx) -> CmdResult {
         ctx.out.proto = proto;
         ctx.client.shared.proto.set(proto);
     }
-    let role = if ctx.srv.is_replica {
+    let role = if ctx.srv.is_replica() {
         "replica"
     } else {
         "master"

@@ -123,7 +123,7 @@ fn gate(srv: &ServerState, client: &Client, args: &[Bytes]) -> Result<&'static E
     if spec.is(flag::WRITE) && !primary && !crate::repl::enough_good_replicas(srv) {
         return Err((Some(entry), CmdError::NoReplicas));
     }
-    if srv.is_replica && cfg.replica_read_only && spec.is(flag::WRITE) && !primary {
+    if srv.is_replica() && cfg.replica_read_only && spec.is(flag::WRITE) && !primary {
         return Err((Some(entry), CmdError::ReadOnly));
     }
     if client.in_pubsub()

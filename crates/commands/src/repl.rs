@@ -173,7 +173,6 @@ fn replicaof(ctx: &mut Ctx) -> CmdResult {
         if let Some(_old) = ctx.srv.repl.primary.take() {
             promote(ctx.srv);
             ctx.ks.is_replica = false;
-            ctx.srv.is_replica = false;
         }
         ctx.out.ok();
         return Ok(());
@@ -213,7 +212,6 @@ pub fn become_replica(srv: &mut ServerState, host: String, port: u16, now: i64) 
     });
     r.generation += 1;
     r.wake.notify_one();
-    srv.is_replica = true;
     crate::blocking::release_all_for_replica(srv);
 }
 

@@ -96,8 +96,6 @@ pub struct ServerState {
     pub tcp_port: u16,
     pub loading: bool,
     pub last_save_ms: i64,
-    /// Replication role bits the gate needs before replication exists in full.
-    pub is_replica: bool,
     pub lazyfree_pending: u64,
     pub propagation: crate::propagate::Propagation,
     /// Replication: ids, offset, backlog, attached replicas, this server's primary.
@@ -135,7 +133,6 @@ impl ServerState {
             executable: String::new(),
             loading: false,
             last_save_ms: now_ms,
-            is_replica: false,
             lazyfree_pending: 0,
             propagation: Default::default(),
             repl: Default::default(),
@@ -143,6 +140,12 @@ impl ServerState {
             latency: Default::default(),
             blocking: Default::default(),
         }
+    }
+
+    /// Whether this server follows a primary (REPLICAOF): derived from the replication
+    /// state, never stored twice.
+    pub fn is_replica(&self) -> bool {
+        self.repl.primary.is_some()
     }
 
     pub fn client(&self, id: u64) -> Option<&Rc<ClientShared>> {

@@ -89,7 +89,7 @@ pub fn restore(ctx: &mut Ctx) -> CmdResult {
         // Redis adds without an overflow check; a wrapped time reads as already past.
         ttl = ttl.wrapping_add(now);
     }
-    if ttl != 0 && ttl <= now && !ctx.srv.loading && !ctx.srv.is_replica {
+    if ttl != 0 && ttl <= now && !ctx.srv.loading && !ctx.srv.is_replica() {
         if deleted {
             ctx.propagate_as(vec![Bytes::from_static(b"DEL"), key.clone()]);
             ctx.notify(notify::GENERIC, "del", &key);

@@ -104,7 +104,7 @@ fn expire_generic(ctx: &mut Ctx, basetime: i64, unit: Unit) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     }
-    if when <= now && !ctx.srv.loading && !ctx.srv.is_replica {
+    if when <= now && !ctx.srv.loading && !ctx.srv.is_replica() {
         ctx.ks.remove(db, &key, now);
         ctx.propagate_as(vec![Bytes::from_static(b"DEL"), key.clone()]);
         // Redis notifies before this reply, after it in the branch below.

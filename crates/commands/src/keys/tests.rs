@@ -57,7 +57,7 @@ fn past_expire_deletes_and_propagates_del() {
 fn replica_keeps_a_past_expire() {
     let mut h = Harness::new();
     h.run("SET k v");
-    h.core.srv.is_replica = true;
+    crate::repl::become_replica(&mut h.core.srv, "127.0.0.1".into(), 1, NOW);
     h.client.kind = crate::client::Kind::Primary;
     h.propagated();
     assert_eq!(h.run("PEXPIREAT k 1"), [":1"]);

@@ -228,7 +228,7 @@ pub(super) fn getex(ctx: &mut Ctx) -> CmdResult {
             if o.flags & (EXAT | PXAT) != 0
                 && ms <= now
                 && !ctx.srv.loading
-                && !ctx.srv.is_replica =>
+                && !ctx.srv.is_replica() =>
         {
             ctx.ks.remove(db, key, now);
             let del = super::del_word(ctx.srv.config.lazyfree_lazy_expire);
