@@ -17,14 +17,12 @@ import argparse
 import os
 import random
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_bench import CLIENT_CORE, CLK_TCK, Server, free_port, ratio  # noqa: E402
+from server_bench import Server, compare, free_port, pipe_load, ratio, resp  # noqa: E402
 
 # (label, redis-benchmark arguments after the common ones, requests at -P 1, at -P 16)
 TESTS = [
@@ -35,14 +33,6 @@ TESTS = [
      100_000, 500_000),
     ("ZRANK", ["zrank", "bz", "element:__rand_int__"], 200_000, 2_000_000),
 ]
-
-
-def resp(*args):
-    out = [f"*{len(args)}\r\n"]
-    for a in args:
-        a = str(a)
-        out.append(f"${len(a.encode())}\r\n{a}\r\n")
-    return "".join(out)
 
 
 def load(server, key, kind, n, batch=1000):
@@ -57,45 +47,11 @@ def load(server, key, kind, n, batch=1000):
             for i in range(start, min(n, start + batch)):
                 args += [rng.randrange(1_000_000), f"element:{i:012d}"]
         chunks.append(resp(*args))
-    subprocess.run(["redis-cli", "-p", str(server.port), "--pipe"], input="".join(chunks),
-                   capture_output=True, text=True, check=True, timeout=600)
-
-
-def run(server, args, requests, pipeline):
-    before = server.cpu_ticks()
-    out = subprocess.run(
-        ["taskset", "-c", CLIENT_CORE, "redis-benchmark", "-p", str(server.port), "-c", "50",
-         "-r", "1000000", "-n", str(requests), "-P", str(pipeline), "--csv"] + args,
-        capture_output=True, text=True, timeout=600)
-    cpu = (server.cpu_ticks() - before) / CLK_TCK
-    rows = [l for l in out.stdout.splitlines() if l and not l.startswith('"test"')]
-    if out.returncode != 0 or not rows:
-        raise RuntimeError(f"redis-benchmark failed: {out.stdout}{out.stderr}")
-    return float(rows[0].split(",")[1].strip('"')), cpu / requests * 1e6
+    pipe_load(server, chunks)
 
 
 def throughput(ours, redis, rounds, only=None):
-    print(f"\n== Throughput: median of {rounds} alternating rounds, -c 50 -r 1000000 ==")
-    head = (f"{'test':<13} {'-P':>3} | {'redoubt ops/s':>13} {'redis ops/s':>12} {'ratio':>6} | "
-            f"{'redoubt us/req':>14} {'redis us/req':>12} {'ratio':>6}")
-    print(head)
-    print("-" * len(head))
-    for label, args, n1, n16 in TESTS:
-        if only and label not in only:
-            continue
-        for pipeline, n in ((1, n1), (16, n16)):
-            res = {ours.name: [], redis.name: []}
-            for _ in range(rounds):
-                for srv in (ours, redis):
-                    res[srv.name].append(run(srv, args, n, pipeline))
-            a_rps = statistics.median(r for r, _ in res[ours.name])
-            b_rps = statistics.median(r for r, _ in res[redis.name])
-            a_cpu = statistics.median(c for _, c in res[ours.name])
-            b_cpu = statistics.median(c for _, c in res[redis.name])
-            print(f"{label:<13} {pipeline:>3} | {a_rps:>13,.0f} {b_rps:>12,.0f} "
-                  f"{ratio(a_rps, b_rps):>6} | {a_cpu:>14.2f} {b_cpu:>12.2f} "
-                  f"{ratio(a_cpu, b_cpu):>6}", flush=True)
-    print("ratio = redoubt / redis: above 1 is faster for ops/s, costlier for us/req")
+    compare(ours, redis, rounds, [t for t in TESTS if not only or t[0] in only])
 
 
 def memory(make_servers, n):

@@ -18,14 +18,12 @@ hash (`field:N` → N) loaded by pipeline; used_memory per element, net of the e
 import argparse
 import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_bench import CLIENT_CORE, CLK_TCK, Server, free_port, ratio  # noqa: E402
+from server_bench import Server, compare, free_port, pipe_load, ratio, resp  # noqa: E402
 
 # (label, redis-benchmark test, requests at -P 1, at -P 16)
 TESTS = [
@@ -36,14 +34,6 @@ TESTS = [
     ("LRANGE_100", "lrange_100", 50_000, 200_000),
     ("HSET", "hset", 200_000, 2_000_000),
 ]
-
-
-def resp(*args):
-    out = [f"*{len(args)}\r\n"]
-    for a in args:
-        a = str(a)
-        out.append(f"${len(a.encode())}\r\n{a}\r\n")
-    return "".join(out)
 
 
 def load(server, key, kind, n, batch=1000):
@@ -57,50 +47,20 @@ def load(server, key, kind, n, batch=1000):
             for i in range(start, min(n, start + batch)):
                 args += [f"field:{i}", i]
         chunks.append(resp(*args))
-    subprocess.run(["redis-cli", "-p", str(server.port), "--pipe"], input="".join(chunks),
-                   capture_output=True, text=True, check=True, timeout=600)
-
-
-def run(server, test, requests, pipeline):
-    before = server.cpu_ticks()
-    out = subprocess.run(
-        ["taskset", "-c", CLIENT_CORE, "redis-benchmark", "-p", str(server.port), "-c", "50",
-         "-r", "1000000", "-n", str(requests), "-P", str(pipeline), "--csv", "-t", test],
-        capture_output=True, text=True, timeout=600)
-    cpu = (server.cpu_ticks() - before) / CLK_TCK
-    rows = [l for l in out.stdout.splitlines() if l and not l.startswith('"test"')]
-    if out.returncode != 0 or not rows:
-        raise RuntimeError(f"redis-benchmark failed: {out.stdout}{out.stderr}")
-    # LRANGE tests are preceded by an LPUSH run that fills the list: report the last row.
-    return float(rows[-1].split(",")[1].strip('"')), cpu / requests * 1e6
+    pipe_load(server, chunks)
 
 
 def throughput(ours, redis, rounds, only=None):
-    print(f"\n== Throughput: median of {rounds} alternating rounds, -c 50 -r 1000000 ==")
-    head = (f"{'test':<11} {'-P':>3} | {'redoubt ops/s':>13} {'redis ops/s':>12} {'ratio':>6} | "
-            f"{'redoubt us/req':>14} {'redis us/req':>12} {'ratio':>6}")
-    print(head)
-    print("-" * len(head))
-    for label, test, n1, n16 in TESTS:
-        if only and label not in only:
-            continue
-        for pipeline, n in ((1, n1), (16, n16)):
-            res = {ours.name: [], redis.name: []}
-            for _ in range(rounds):
-                for srv in (ours, redis):
-                    srv.cmd("FLUSHALL")
-                    if label in ("LPOP", "RPOP"):
-                        # Something to pop: as many elements as there are requests.
-                        load(srv, "mylist", "list", n)
-                    res[srv.name].append(run(srv, test, n, pipeline))
-            a_rps = statistics.median(r for r, _ in res[ours.name])
-            b_rps = statistics.median(r for r, _ in res[redis.name])
-            a_cpu = statistics.median(c for _, c in res[ours.name])
-            b_cpu = statistics.median(c for _, c in res[redis.name])
-            print(f"{label:<11} {pipeline:>3} | {a_rps:>13,.0f} {b_rps:>12,.0f} "
-                  f"{ratio(a_rps, b_rps):>6} | {a_cpu:>14.2f} {b_cpu:>12.2f} "
-                  f"{ratio(a_cpu, b_cpu):>6}", flush=True)
-    print("ratio = redoubt / redis: above 1 is faster for ops/s, costlier for us/req")
+    tests = [(label, ["-t", test], n1, n16) for label, test, n1, n16 in TESTS
+             if not only or label in only]
+
+    def prepare(srv, label, n):
+        srv.cmd("FLUSHALL")
+        if label in ("LPOP", "RPOP"):
+            # Something to pop: as many elements as there are requests.
+            load(srv, "mylist", "list", n)
+
+    compare(ours, redis, rounds, tests, prepare=prepare)
 
 
 def memory(make_servers, n):

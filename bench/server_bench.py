@@ -93,19 +93,66 @@ class Server:
         self.log.close()
 
 
-def benchmark(server, test, requests, pipeline):
+def resp(*args):
+    """A command as a RESP multibulk request (for redis-cli --pipe loads)."""
+    out = [f"*{len(args)}\r\n"]
+    for a in args:
+        a = str(a)
+        out.append(f"${len(a.encode())}\r\n{a}\r\n")
+    return "".join(out)
+
+
+def pipe_load(server, commands):
+    """Sends RESP-encoded `commands` (an iterable of strings) through redis-cli --pipe."""
+    subprocess.run(["redis-cli", "-p", str(server.port), "--pipe"], input="".join(commands),
+                   capture_output=True, text=True, check=True, timeout=600)
+
+
+def redis_benchmark(server, args, requests, pipeline):
+    """Runs redis-benchmark (pinned to the client core) with `args` after the common ones;
+    returns ops/s of its last CSV row and the server's CPU microseconds per request."""
     before = server.cpu_ticks()
     out = subprocess.run(
-        ["taskset", "-c", CLIENT_CORE, "redis-benchmark", "-p", str(server.port),
-         "-t", test, "-c", "50", "-r", "1000000", "-n", str(requests),
-         "-P", str(pipeline), "--csv"],
-        capture_output=True, text=True, timeout=300)
+        ["taskset", "-c", CLIENT_CORE, "redis-benchmark", "-p", str(server.port), "-c", "50",
+         "-r", "1000000", "-n", str(requests), "-P", str(pipeline), "--csv"] + args,
+        capture_output=True, text=True, timeout=600)
     cpu = (server.cpu_ticks() - before) / CLK_TCK
     rows = [l for l in out.stdout.splitlines() if l and not l.startswith('"test"')]
     if out.returncode != 0 or not rows:
         raise RuntimeError(f"redis-benchmark failed: {out.stdout}{out.stderr}")
-    rps = float(rows[0].split(",")[1].strip('"'))
-    return rps, cpu / requests * 1e6  # ops/s, CPU microseconds per request
+    # Some tests (LRANGE_*) are preceded by a run that fills the data: the last row counts.
+    return float(rows[-1].split(",")[1].strip('"')), cpu / requests * 1e6
+
+
+def compare(ours, redis, rounds, tests, prepare=None, skip=None):
+    """The side-by-side table: for each (label, redis-benchmark args, requests at -P 1,
+    at -P 16), alternating servers round by round, medians of ops/s and CPU per request."""
+    width = max([4] + [len(t[0]) for t in tests])
+    print(f"\n== Throughput: median of {rounds} alternating rounds, -c 50 -r 1000000 ==")
+    head = (f"{'test':<{width}} {'-P':>3} | {'redoubt ops/s':>13} {'redis ops/s':>12} "
+            f"{'ratio':>6} | {'redoubt us/req':>14} {'redis us/req':>12} {'ratio':>6}")
+    print(head)
+    print("-" * len(head))
+    for label, args, n1, n16 in tests:
+        for pipeline, n in ((1, n1), (16, n16)):
+            reason = skip(label) if skip else None
+            if reason:
+                print(f"{label:<{width}} {pipeline:>3} | {reason}: skipped")
+                continue
+            res = {ours.name: [], redis.name: []}
+            for _ in range(rounds):
+                for srv in (ours, redis):
+                    if prepare:
+                        prepare(srv, label, n)
+                    res[srv.name].append(redis_benchmark(srv, args, n, pipeline))
+            a_rps = statistics.median(r for r, _ in res[ours.name])
+            b_rps = statistics.median(r for r, _ in res[redis.name])
+            a_cpu = statistics.median(c for _, c in res[ours.name])
+            b_cpu = statistics.median(c for _, c in res[redis.name])
+            print(f"{label:<{width}} {pipeline:>3} | {a_rps:>13,.0f} {b_rps:>12,.0f} "
+                  f"{ratio(a_rps, b_rps):>6} | {a_cpu:>14.2f} {b_cpu:>12.2f} "
+                  f"{ratio(a_cpu, b_cpu):>6}", flush=True)
+    print("ratio = redoubt / redis: above 1 is faster for ops/s, costlier for us/req")
 
 
 def ratio(a, b):
@@ -117,28 +164,14 @@ def fmt(x, spec):
 
 
 def throughput(ours, redis, rounds):
-    print(f"\n== Throughput: median of {rounds} alternating rounds, -c 50 -r 1000000 ==")
-    head = (f"{'test':<6} {'-P':>3} | {'redoubt ops/s':>13} {'redis ops/s':>12} {'ratio':>6} | "
-            f"{'redoubt us/req':>14} {'redis us/req':>12} {'ratio':>6}")
-    print(head)
-    print("-" * len(head))
-    for test, n1, n16, probe in TESTS:
-        for pipeline, n in ((1, n1), (16, n16)):
-            if not ours.supports(probe):
-                print(f"{test.upper():<6} {pipeline:>3} | redoubt lacks {probe[0]}: skipped")
-                continue
-            res = {ours.name: [], redis.name: []}
-            for _ in range(rounds):
-                for srv in (ours, redis):
-                    res[srv.name].append(benchmark(srv, test, n, pipeline))
-            a_rps = statistics.median(r for r, _ in res[ours.name])
-            b_rps = statistics.median(r for r, _ in res[redis.name])
-            a_cpu = statistics.median(c for _, c in res[ours.name])
-            b_cpu = statistics.median(c for _, c in res[redis.name])
-            print(f"{test.upper():<6} {pipeline:>3} | {a_rps:>13,.0f} {b_rps:>12,.0f} "
-                  f"{ratio(a_rps, b_rps):>6} | {a_cpu:>14.2f} {b_cpu:>12.2f} "
-                  f"{ratio(a_cpu, b_cpu):>6}", flush=True)
-    print("ratio = redoubt / redis: above 1 is faster for ops/s, costlier for us/req")
+    tests = [(t.upper(), ["-t", t], n1, n16) for t, n1, n16, _ in TESTS]
+    probes = {t.upper(): probe for t, _, _, probe in TESTS}
+
+    def skip(label):
+        probe = probes[label]
+        return None if ours.supports(probe) else f"redoubt lacks {probe[0]}"
+
+    compare(ours, redis, rounds, tests, skip=skip)
 
 
 def memory(make_servers, keys):
