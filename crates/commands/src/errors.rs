@@ -61,6 +61,16 @@ pub enum CmdError {
     NoReplicas,
     MasterDown,
     DebugNotAllowed,
+    /// `ERR value is out of range, value must between <min> and <max>` (Redis's
+    /// getRangeLongFromObjectOrReply).
+    RangeBetween(i64, i64),
+    /// `ERR value is out of range, must be positive` (counts).
+    MustBePositive,
+    /// `ERR numkeys should be greater than 0` (the *MPOP family).
+    NumkeysZero,
+    /// `ERR count should be greater than 0` (the *MPOP family).
+    CountZero,
+    BgsaveInProgress,
     /// Writes refused after a failed background save (`stop-writes-on-bgsave-error`).
     MisConf,
     Timeout,
@@ -124,6 +134,14 @@ impl CmdError {
                 "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
             }
             Timeout => "ERR timeout is not an integer or out of range",
+            MustBePositive => "ERR value is out of range, must be positive",
+            NumkeysZero => "ERR numkeys should be greater than 0",
+            CountZero => "ERR count should be greater than 0",
+            BgsaveInProgress => "ERR Background save already in progress",
+            RangeBetween(min, max) => {
+                return format!("ERR value is out of range, value must between {min} and {max}")
+                    .into()
+            }
             HllWrongType => "WRONGTYPE Key is not a valid HyperLogLog string value.",
             HllInvalid => "INVALIDOBJ Corrupted HLL object detected",
             MisConf => {

@@ -107,9 +107,7 @@ fn keymiss(ctx: &mut Ctx, key: &[u8]) {
 fn db_index_arg(ctx: &Ctx, i: usize) -> Result<usize, CmdError> {
     let n = ctx.i64_arg(i)?;
     if n < i64::from(i32::MIN) || n > i64::from(i32::MAX) {
-        return Err(CmdError::err(
-            "value is out of range, value must between -2147483648 and 2147483647",
-        ));
+        return Err(CmdError::RangeBetween(i32::MIN as i64, i32::MAX as i64));
     }
     if n < 0 || n as usize >= ctx.ks.db_count() {
         return Err(CmdError::DbIndexOutOfRange);

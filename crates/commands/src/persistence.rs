@@ -245,7 +245,7 @@ pub fn save_before_shutdown(
 /// SAVE
 fn save_cmd(ctx: &mut Ctx) -> CmdResult {
     if ctx.srv.persist.child.is_some() {
-        return Err(CmdError::err("Background save already in progress"));
+        return Err(CmdError::BgsaveInProgress);
     }
     save(ctx.ks, ctx.srv, ctx.now)
         .map_err(|_| CmdError::err("Errors trying to SAVE. Check logs."))?;
@@ -259,7 +259,7 @@ fn bgsave_cmd(ctx: &mut Ctx) -> CmdResult {
         return Err(CmdError::Syntax);
     }
     if ctx.srv.persist.child.is_some() {
-        return Err(CmdError::err("Background save already in progress"));
+        return Err(CmdError::BgsaveInProgress);
     }
     bgsave(ctx.ks, ctx.srv, ctx.now)
         .map_err(|_| CmdError::err("Background save failed to start"))?;

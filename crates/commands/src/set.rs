@@ -388,7 +388,7 @@ const SPOP_MOVE_STRATEGY_MUL: usize = 5;
 fn spop_count(ctx: &mut Ctx) -> CmdResult {
     let count = match ctx.i64_arg(2) {
         Ok(n) if n >= 0 => n as usize,
-        _ => return Err(CmdError::err("value is out of range, must be positive")),
+        _ => return Err(CmdError::MustBePositive),
     };
     let (db, now, key) = (ctx.db(), ctx.now, ctx.arg(1));
     let Some(size) = peek_set(ctx.ks, db, key, now)?.map(Set::len) else {
@@ -493,9 +493,7 @@ fn srandmember(ctx: &mut Ctx) -> CmdResult {
     }
     let l = ctx.i64_arg(2)?;
     if l == i64::MIN {
-        return Err(CmdError::err(
-            "value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-        ));
+        return Err(CmdError::RangeBetween(-i64::MAX, i64::MAX));
     }
     let (count, uniq) = (l.unsigned_abs() as usize, l >= 0);
     let Some(s) = read_set(ctx.ks, db, key, now)? else {

@@ -171,9 +171,7 @@ pub fn hrandfield(ctx: &mut Ctx) -> CmdResult {
     }
     let l = parse_i64_arg(ctx.arg(2))?;
     if l == i64::MIN {
-        return Err(CmdError::err(
-            "value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-        ));
+        return Err(CmdError::RangeBetween(-i64::MAX, i64::MAX));
     }
     if ctx.argc() > 4 || (ctx.argc() == 4 && !ctx.is(3, "withvalues")) {
         return Err(CmdError::Syntax);

@@ -41,7 +41,7 @@ fn pop_generic(ctx: &mut Ctx, front: bool) -> CmdResult {
         // Redis's `getPositiveLongFromObjectOrReply`: one message for every failure.
         match ctx.i64_arg(2) {
             Ok(n) if n >= 0 => Some(n as u64),
-            _ => return Err(CmdError::err("value is out of range, must be positive")),
+            _ => return Err(CmdError::MustBePositive),
         }
     } else {
         None
@@ -149,7 +149,7 @@ struct MpopArgs {
 fn parse_mpop(ctx: &Ctx, at: usize) -> Result<MpopArgs, CmdError> {
     let numkeys = match parse_i64_arg(ctx.arg(at)) {
         Ok(n) if n >= 1 => n as u64,
-        _ => return Err(CmdError::err("numkeys should be greater than 0")),
+        _ => return Err(CmdError::NumkeysZero),
     };
     let where_at = match usize::try_from(numkeys)
         .ok()
@@ -171,7 +171,7 @@ fn parse_mpop(ctx: &Ctx, at: usize) -> Result<MpopArgs, CmdError> {
         if count.is_none() && ctx.is(j, "count") && j + 1 < ctx.argc() {
             match parse_i64_arg(ctx.arg(j + 1)) {
                 Ok(n) if n >= 1 => count = Some(n as u64),
-                _ => return Err(CmdError::err("count should be greater than 0")),
+                _ => return Err(CmdError::CountZero),
             }
             j += 2;
         } else {

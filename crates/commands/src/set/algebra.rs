@@ -188,7 +188,7 @@ pub fn sintercard(ctx: &mut Ctx) -> CmdResult {
 pub(crate) fn parse_numkeys(ctx: &Ctx) -> Result<usize, CmdError> {
     let n = match ctx.i64_arg(1) {
         Ok(n) if n >= 1 => n as usize,
-        _ => return Err(CmdError::err("numkeys should be greater than 0")),
+        _ => return Err(CmdError::NumkeysZero),
     };
     if n > ctx.argc() - 2 {
         return Err(CmdError::err(

@@ -46,7 +46,7 @@ fn zpop_cmd(ctx: &mut Ctx, end: End) -> CmdResult {
     let count = if ctx.argc() == 3 {
         match ctx.i64_arg(2) {
             Ok(n) if n >= 0 => Some(n),
-            _ => return Err(CmdError::err("value is out of range, must be positive")),
+            _ => return Err(CmdError::MustBePositive),
         }
     } else {
         None
@@ -169,7 +169,7 @@ fn propagate_pop(ctx: &mut Ctx, key: &Bytes, end: End, count: Option<i64>) {
 fn parse_mpop(ctx: &Ctx, at: usize) -> Result<(Vec<Bytes>, End, i64), CmdError> {
     let numkeys = match ctx.i64_arg(at) {
         Ok(n) if n >= 1 => n as u64,
-        _ => return Err(CmdError::err("numkeys should be greater than 0")),
+        _ => return Err(CmdError::NumkeysZero),
     };
     let where_idx = (at as u64).saturating_add(numkeys).saturating_add(1);
     if where_idx >= ctx.argc() as u64 {
@@ -189,7 +189,7 @@ fn parse_mpop(ctx: &Ctx, at: usize) -> Result<(Vec<Bytes>, End, i64), CmdError> 
         if count == -1 && ctx.is(j, "count") && j + 1 < ctx.argc() {
             count = match ctx.i64_arg(j + 1) {
                 Ok(n) if n >= 1 => n,
-                _ => return Err(CmdError::err("count should be greater than 0")),
+                _ => return Err(CmdError::CountZero),
             };
             j += 2;
         } else {
@@ -302,9 +302,7 @@ pub fn zrandmember(ctx: &mut Ctx) -> CmdResult {
     }
     let l = ctx.i64_arg(2)?;
     if l == i64::MIN {
-        return Err(CmdError::err(
-            "value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-        ));
+        return Err(CmdError::RangeBetween(-i64::MAX, i64::MAX));
     }
     if ctx.argc() > 4 || (ctx.argc() == 4 && !ctx.is(3, "withscores")) {
         return Err(CmdError::Syntax);
