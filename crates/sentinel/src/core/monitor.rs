@@ -86,7 +86,10 @@ impl Core {
         // Fast mode keeps replica INFO within the selection validity at all times, since the
         // election may complete within milliseconds of SDOWN.
         let fast = self.timers.fast;
-        let info_period = if replica.is_some() && failover && fast {
+        // A replica entry claiming to be a primary (the old primary, back) is about to be
+        // converted: in fast mode watch it as closely as a promotion.
+        let claims = replica.is_some() && s.role_reported == Role::Primary && !s.promoted;
+        let info_period = if replica.is_some() && (failover || claims) && fast {
             self.timers.fast_info_period
         } else if replica.is_some() && (master_busy || fast || s.master_link_down_time != 0) {
             self.timers.info_period.min(1000)

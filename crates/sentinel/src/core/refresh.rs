@@ -141,7 +141,15 @@ impl Core {
             self.on_promoted(now, ctx, m, a);
             return;
         }
-        let wait = self.timers.publish_period * 4;
+        // Redis waits four hello periods so that a newer configuration (this instance
+        // promoted in a later epoch we have not heard of) can reach us first. In fast mode
+        // the leader publishes its hello the moment it promotes, so a few INFO rounds are
+        // enough and the returning old primary follows within a second of coming back.
+        let wait = if self.timers.fast {
+            self.timers.fast_info_period * 3
+        } else {
+            self.timers.publish_period * 4
+        };
         if !s.promoted
             && self.looks_sane(now, m)
             && s.no_down_for(now, wait)

@@ -199,7 +199,16 @@ async fn wait_retry(
     rx: &mut UnboundedReceiver<Msg>,
     attempt: tokio::time::Instant,
 ) -> bool {
-    let period = drv.core.borrow().timers().ping_period.clamp(50, 1000);
+    // Fast mode retries ten times a second, so a restarted instance is seen at once.
+    let period = {
+        let core = drv.core.borrow();
+        let t = core.timers();
+        if t.fast {
+            t.fast_info_period.clamp(50, 1000)
+        } else {
+            t.ping_period.clamp(50, 1000)
+        }
+    };
     let sleep = tokio::time::sleep_until(attempt + Duration::from_millis(period));
     tokio::pin!(sleep);
     loop {

@@ -209,6 +209,36 @@ fn old_primary_returning_after_failover_becomes_a_replica() {
     assert_eq!(sim.servers[0].role, Role::Replica);
 }
 
+/// Fast mode converts the returning old primary within about a second of its return
+/// (Redis waits four hello periods plus an INFO period: up to 18 s).
+#[test]
+fn fast_mode_converts_the_returning_old_primary_quickly() {
+    for seed in 1..=6 {
+        let mut sim = Sim::new(SimConfig {
+            seed,
+            fast: true,
+            down_after: 1000,
+            ..Default::default()
+        });
+        sim.run_for(3000);
+        sim.kill_server(0);
+        let t0 = sim.now;
+        assert!(sim.run_until(t0 + 30_000, |s| new_primary(s)
+            .is_some_and(|p| converged(s, &p))));
+        let p = new_primary(&sim).expect("primary");
+        sim.run_for(3000);
+        sim.restart_server(0);
+        let back = sim.now;
+        let done = sim.run_until(back + 30_000, |s| s.servers[0].primary.as_ref() == Some(&p));
+        assert!(done, "seed {seed}");
+        let took = sim.now - back;
+        assert!(
+            took <= 1500,
+            "seed {seed}: converted {took} ms after its return"
+        );
+    }
+}
+
 /// SIGSTOP shorter than down-after: no SDOWN, no failover. Longer: failover (so the test
 /// can fail).
 #[test]
