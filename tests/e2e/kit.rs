@@ -340,3 +340,23 @@ impl Diff {
         assert!(self.b.is_closed(), "redis-server kept the connection open");
     }
 }
+
+impl Diff {
+    /// A second pair of connections subscribed to every keyspace and keyevent notification of
+    /// db 0 (start both servers with notify-keyspace-events set).
+    pub fn keyspace_subscribers(&self) -> (Raw, Raw) {
+        let (mut a, mut b) = self.second();
+        check_pair(&mut a, &mut b, &["PSUBSCRIBE", "__key*@0__:*"]);
+        (a, b)
+    }
+}
+
+/// The keyspace_hits and keyspace_misses lines of INFO stats, joined by a space.
+pub fn hits_misses(c: &mut Raw) -> String {
+    let info = c.call(&["INFO", "stats"]);
+    String::from_utf8_lossy(&info)
+        .lines()
+        .filter(|l| l.starts_with("keyspace_hits:") || l.starts_with("keyspace_misses:"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}

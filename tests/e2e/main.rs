@@ -22,12 +22,15 @@
 //! - [`sentinel`]: `redoubt sentinel` groups failing over Redoubt and redis-server nodes,
 //!   beside redis-sentinel, found by the `redis` crate's sentinel client.
 //! - [`persistence`]: RDB SAVE/BGSAVE/SHUTDOWN, start-up load, files exchanged with Redis.
+//! - [`geo`]: GEO commands and random geo searches against redis-server.
+//! - [`sort`]: SORT and SORT_RO against redis-server, with random option mixes.
 //! - [`up`]: `redoubt up` starts a linked group and stops it on Ctrl-C.
 
 mod blocking;
 mod clients;
 mod config;
 mod faultproxy;
+mod geo;
 mod hashes;
 mod hll;
 mod idle;
@@ -47,6 +50,7 @@ mod server;
 mod set_random;
 mod sets;
 mod smoke;
+mod sort;
 mod strings;
 mod up;
 mod zsets;

@@ -45,7 +45,7 @@ pub fn check_zsets(port: u16) {
     assert_eq!(text(&c.call(&["ZRANK", "zbig", "m299"])), ":162\r\n");
 }
 
-use crate::kit::Diff;
+use crate::kit::{hits_misses, Diff};
 
 #[test]
 fn zadd_options_errors_and_replies() {
@@ -631,9 +631,7 @@ fn zscore_prints_17_digits() {
 #[test]
 fn keyspace_events_match_redis() {
     let mut d = Diff::new(&["--notify-keyspace-events", "KEA"]);
-    let (mut sa, mut sb) = d.second();
-    sa.call(&["PSUBSCRIBE", "__key*@0__:*"]);
-    sb.call(&["PSUBSCRIBE", "__key*@0__:*"]);
+    let (mut sa, mut sb) = d.keyspace_subscribers();
     d.run(
         r#"
         ZADD z 1 a 2 b 3 c
@@ -665,15 +663,6 @@ fn keyspace_events_match_redis() {
     let eb = text(&sb.read_for(wait));
     assert_eq!(ea, eb);
     assert!(ea.matches("pmessage").count() > 30, "{ea}");
-}
-
-/// keyspace_hits / keyspace_misses of INFO stats, as text.
-fn hits_misses(c: &mut Raw) -> String {
-    let info = text(&c.call(&["INFO", "stats"]));
-    info.lines()
-        .filter(|l| l.starts_with("keyspace_hits:") || l.starts_with("keyspace_misses:"))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 #[test]

@@ -9,8 +9,10 @@
 //! - [`propagate`]: the effective write stream for AOF and replication.
 //! - families, one file each: [`connection`], [`strings`], [`bitmap`], [`hll`], [`keys`],
 //!   [`server`], [`client_cmds`], [`pubsub`], [`multi`], [`config_cmd`], [`set`], [`zset`],
-//!   [`list`], [`hash`].
+//!   [`geo`], [`list`], [`hash`].
 //! - [`blocking`]: clients blocked on keys (BLPOP, BZPOPMIN…) and their service.
+//! - `qsort`: Redis's partial quicksort and glibc's merge sort, whose placing of ties SORT
+//!   and the GEO searches show.
 
 pub mod bitmap;
 pub mod blocking;
@@ -23,6 +25,7 @@ pub mod connection;
 pub mod ctx;
 pub mod errors;
 pub mod exec;
+pub mod geo;
 pub mod glob;
 pub mod hash;
 pub mod hll;
@@ -33,9 +36,11 @@ pub mod multi;
 pub mod persistence;
 pub mod propagate;
 pub mod pubsub;
+pub(crate) mod qsort;
 pub mod repl;
 pub mod server;
 pub mod set;
+pub mod sort;
 pub mod state;
 pub mod strings;
 pub mod table;
@@ -61,6 +66,8 @@ pub const FAMILIES: &[&[table::Spec]] = &[
     hash::TABLE,
     set::TABLE,
     zset::TABLE,
+    geo::TABLE,
+    sort::TABLE,
     server::TABLE,
     client_cmds::TABLE,
     config_cmd::TABLE,

@@ -12,7 +12,7 @@
 //! nothing is taken back ([`WriteMark`]) so it neither dirties the key nor propagates.
 
 pub mod algebra;
-mod num;
+pub(crate) mod num;
 pub mod pop;
 pub mod range;
 
