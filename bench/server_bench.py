@@ -41,15 +41,18 @@ def free_port():
 
 
 class Server:
-    def __init__(self, name, argv, port, workdir):
+    def __init__(self, name, argv, port, workdir, extra=()):
         self.name, self.port = name, port
         self.log = open(os.path.join(workdir, f"{name}.log"), "w")
         common = ["--port", str(port), "--bind", "127.0.0.1", "--save", "",
                   "--appendonly", "no", "--dir", workdir]
-        self.proc = subprocess.Popen(["taskset", "-c", SERVER_CORE] + argv + common,
+        # `extra` directives come last, so they override the common ones.
+        self.proc = subprocess.Popen(["taskset", "-c", SERVER_CORE] + argv + common + list(extra),
                                      stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 10
+        deadline = time.time() + 120
         while time.time() < deadline:
+            if self.proc.poll() is not None:
+                break
             try:
                 if self.cmd("PING").strip() == "PONG":
                     return

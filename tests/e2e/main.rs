@@ -19,16 +19,26 @@
 //! - [`repl_tap`]: reads a server's replication stream to compare propagated commands.
 //! - [`keys`]: generic key commands (EXPIRE family, SCAN, RENAME/MOVE/COPY, OBJECT, DUMP/RESTORE).
 //! - [`replication`]: primary/replica, interop with redis-server both ways, PSYNC decisions.
+//! - [`wait`]: WAIT against redis-server, GETACK across implementations.
+//! - [`failover`]: FAILOVER between Redoubt and redis-server primaries and replicas.
+//! - [`nolostwrite`]: `min-replicas-ack-writes`: confirmed writes survive primary kills.
 //! - [`sentinel`]: `redoubt sentinel` groups failing over Redoubt and redis-server nodes,
 //!   beside redis-sentinel, found by the `redis` crate's sentinel client.
+//! - [`aof`]: the append-only file: files exchanged with redis-server both ways, broken
+//!   files, rewrites under load, kill -9 crash tests, check-aof beside redis-check-aof.
 //! - [`persistence`]: RDB SAVE/BGSAVE/SHUTDOWN, start-up load, files exchanged with Redis.
 //! - [`geo`]: GEO commands and random geo searches against redis-server.
-//! - [`sort`]: SORT and SORT_RO against redis-server, with random option mixes.
 //! - [`up`]: `redoubt up` starts a linked group and stops it on Ctrl-C.
+//! - [`maxmemory`]: eviction policies, the OOM refusal, OBJECT FREQ/IDLETIME, evictions
+//!   propagated and notified.
+//! - [`check_rdb`]: `redoubt check-rdb` against redis-check-rdb on good and damaged files.
 
+mod aof;
 mod blocking;
+mod check_rdb;
 mod clients;
 mod config;
+mod failover;
 mod faultproxy;
 mod geo;
 mod hashes;
@@ -39,6 +49,8 @@ mod keys;
 mod kit;
 mod lists;
 mod lists_random;
+mod maxmemory;
+mod nolostwrite;
 mod obuf;
 mod persistence;
 mod protocol;
@@ -53,4 +65,5 @@ mod smoke;
 mod sort;
 mod strings;
 mod up;
+mod wait;
 mod zsets;

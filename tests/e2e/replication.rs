@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::kit::{Raw, Server};
 
 /// Polls `f` until it returns true or 15 s pass.
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+pub(crate) fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(15);
     while Instant::now() < deadline {
         if f() {
@@ -18,12 +18,12 @@ fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
-fn text(r: &[u8]) -> String {
+pub(crate) fn text(r: &[u8]) -> String {
     String::from_utf8_lossy(r).into_owned()
 }
 
 /// Every key of dbs 0–3 with its value and whether it has a TTL, sorted.
-fn dataset(port: u16) -> Vec<(usize, Vec<u8>, Vec<u8>, bool)> {
+pub(crate) fn dataset(port: u16) -> Vec<(usize, Vec<u8>, Vec<u8>, bool)> {
     let mut c = Raw::connect(port);
     let mut out = Vec::new();
     for db in 0..4usize {
@@ -47,7 +47,7 @@ fn dataset(port: u16) -> Vec<(usize, Vec<u8>, Vec<u8>, bool)> {
     out
 }
 
-fn fill(port: u16, n: usize, tag: &str) {
+pub(crate) fn fill(port: u16, n: usize, tag: &str) {
     let mut c = Raw::connect(port);
     for i in 0..n {
         c.call(&[
@@ -63,7 +63,7 @@ fn fill(port: u16, n: usize, tag: &str) {
     c.call(&["INCRBY", &format!("{tag}:counter"), "7"]);
 }
 
-fn replicaof(port: u16, primary: u16) {
+pub(crate) fn replicaof(port: u16, primary: u16) {
     let r = Raw::connect(port).call(&["REPLICAOF", "127.0.0.1", &primary.to_string()]);
     assert!(
         text(&r).starts_with("+OK"),
@@ -72,12 +72,12 @@ fn replicaof(port: u16, primary: u16) {
     );
 }
 
-fn link_up(port: u16) -> bool {
+pub(crate) fn link_up(port: u16) -> bool {
     let role = text(&Raw::connect(port).call(&["ROLE"]));
     role.contains("connected")
 }
 
-fn assert_converged(primary: u16, replica: u16) {
+pub(crate) fn assert_converged(primary: u16, replica: u16) {
     let want = dataset(primary);
     wait_until("the replica to hold the primary's dataset", || {
         dataset(replica) == want
@@ -134,7 +134,7 @@ fn redoubt_replica_of_redis_primary() {
 }
 
 /// Speaks PSYNC to `port` like a replica would and returns the first reply line.
-fn psync_line(port: u16, replid: &str, offset: i64) -> String {
+pub(crate) fn psync_line(port: u16, replid: &str, offset: i64) -> String {
     let mut c = Raw::connect(port);
     c.call(&["REPLCONF", "listening-port", "1"]);
     c.cmd(&["PSYNC", replid, &offset.to_string()]);
@@ -148,7 +148,7 @@ fn psync_line(port: u16, replid: &str, offset: i64) -> String {
     text(&line).trim_end().to_string()
 }
 
-fn repl_info(port: u16, field: &str) -> String {
+pub(crate) fn repl_info(port: u16, field: &str) -> String {
     let info = text(&Raw::connect(port).call(&["INFO", "replication"]));
     info.lines()
         .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
@@ -244,7 +244,7 @@ fn replica_serve_stale_data_no_answers_masterdown() {
     assert!(role.contains("slave"), "{role}");
 }
 
-fn stat(port: u16, field: &str) -> i64 {
+pub(crate) fn stat(port: u16, field: &str) -> i64 {
     let info = text(&Raw::connect(port).call(&["INFO", "stats"]));
     info.lines()
         .find_map(|l| {
@@ -368,4 +368,238 @@ fn redoubt_replica_of_redis_converges_through_link_cuts() {
         stat(p.port, "sync_partial_ok") >= 1,
         "Redis did not accept our partial resync"
     );
+}
+
+/// A raw replica: REPLCONF (with or without `capa eof`) and `PSYNC ? -1`; returns the
+/// connection, the +FULLRESYNC line and the payload header line (keepalive newlines skipped).
+fn raw_full_sync(port: u16, eof: bool) -> (Raw, String, String) {
+    use std::io::Read;
+    let mut c = Raw::connect(port);
+    c.call(&["REPLCONF", "listening-port", "1"]);
+    if eof {
+        c.call(&["REPLCONF", "capa", "eof", "capa", "psync2"]);
+    }
+    c.cmd(&["PSYNC", "?", "-1"]);
+    let mut line = || {
+        let mut l = Vec::new();
+        let mut b = [0u8; 1];
+        loop {
+            c.stream.read_exact(&mut b).unwrap();
+            if b[0] == b'\n' {
+                if l.is_empty() {
+                    continue;
+                }
+                return text(&l).trim_end().to_string();
+            }
+            l.push(b[0]);
+        }
+    };
+    let full = line();
+    let header = line();
+    (c, full, header)
+}
+
+/// Reads until `needle` has been seen; returns everything after it.
+fn read_past(c: &mut Raw, needle: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 65536];
+    loop {
+        if let Some(p) = got.windows(needle.len()).position(|w| w == needle) {
+            return got.split_off(p + needle.len());
+        }
+        let n = c.stream.read(&mut chunk).unwrap();
+        assert!(n > 0, "closed before {:?}", text(needle));
+        got.extend_from_slice(&chunk[..n]);
+    }
+}
+
+#[test]
+fn diskless_payload_ends_with_its_mark_and_the_stream_waits_for_the_ack() {
+    let p = Server::start(&["--repl-diskless-sync-delay", "0"]);
+    fill(p.port, 100, "k");
+    let (mut c, full, header) = raw_full_sync(p.port, true);
+    assert!(full.starts_with("+FULLRESYNC "), "{full}");
+    let mark = header.strip_prefix("$EOF:").expect("an $EOF: header");
+    assert_eq!(mark.len(), 40);
+    let after = read_past(&mut c, mark.as_bytes());
+    assert!(after.is_empty(), "bytes after the mark: {after:?}");
+    // Writes meanwhile are held back until the replica acknowledges the payload.
+    Raw::connect(p.port).call(&["SET", "during", "1"]);
+    assert!(c.read_for(Duration::from_millis(300)).is_empty());
+    c.cmd(&["REPLCONF", "ACK", "0"]);
+    let stream = read_past(&mut c, b"during");
+    let _ = stream;
+    // Without `capa eof` the same server sends a `$<len>` payload at once.
+    let (_c, full, header) = raw_full_sync(p.port, false);
+    assert!(full.starts_with("+FULLRESYNC "), "{full}");
+    assert!(header[1..].parse::<usize>().is_ok(), "{header}");
+}
+
+#[test]
+fn diskless_delay_and_max_replicas_share_one_snapshot() {
+    // Two replicas within the delay share one snapshot (same mark, same offset).
+    let p = Server::start(&["--repl-diskless-sync-delay", "1"]);
+    let started = Instant::now();
+    let a = std::thread::spawn({
+        let port = p.port;
+        move || raw_full_sync(port, true)
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let (_b, full_b, mark_b) = raw_full_sync(p.port, true);
+    let (_a, full_a, mark_a) = a.join().unwrap();
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    assert_eq!((full_a, mark_a), (full_b, mark_b));
+    // With max-replicas 2 the second arrival starts it at once, long before the delay.
+    let p = Server::start(&[
+        "--repl-diskless-sync-delay",
+        "60",
+        "--repl-diskless-sync-max-replicas",
+        "2",
+    ]);
+    let started = Instant::now();
+    let a = std::thread::spawn({
+        let port = p.port;
+        move || raw_full_sync(port, true)
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let (_b, _, mark_b) = raw_full_sync(p.port, true);
+    let (_a, _, mark_a) = a.join().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(mark_a, mark_b);
+}
+
+#[test]
+fn diskless_interop_with_redis_both_ways() {
+    for (sync, load) in [
+        ("yes", "disabled"),
+        ("yes", "swapdb"),
+        ("yes", "on-empty-db"),
+        ("no", "disabled"),
+    ] {
+        let args = [
+            "--repl-diskless-sync",
+            sync,
+            "--repl-diskless-sync-delay",
+            "0",
+            "--repl-diskless-load",
+            load,
+        ];
+        // Redoubt primary, redis-server replica.
+        let p = Server::start(&args);
+        fill(p.port, 300, "a");
+        let mut rargs = args.to_vec();
+        let ps = p.port.to_string();
+        rargs.extend(["--replicaof", "127.0.0.1", &ps]);
+        let r = Server::start_redis(&rargs);
+        assert_converged(p.port, r.port);
+        fill(p.port, 20, "b");
+        assert_converged(p.port, r.port);
+        // redis-server primary, Redoubt replica (which had data of its own before).
+        let p = Server::start_redis(&args);
+        fill(p.port, 300, "c");
+        let r = Server::start(&args);
+        fill(r.port, 10, "old");
+        replicaof(r.port, p.port);
+        wait_until("link up", || link_up(r.port));
+        assert_converged(p.port, r.port);
+        fill(p.port, 20, "d");
+        assert_converged(p.port, r.port);
+    }
+}
+
+/// A fake primary that answers the handshake and sends a full resync whose payload is not
+/// a valid RDB.
+fn broken_primary() -> u16 {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(s) = s else { return };
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut w = s;
+                loop {
+                    let mut head = String::new();
+                    if r.read_line(&mut head).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let n: usize = head.trim().trim_start_matches('*').parse().unwrap_or(0);
+                    let mut args = Vec::new();
+                    for _ in 0..n * 2 {
+                        let mut a = String::new();
+                        r.read_line(&mut a).unwrap();
+                        args.push(a.trim_end().to_string());
+                    }
+                    let cmd = args.get(1).cloned().unwrap_or_default().to_lowercase();
+                    let reply = match cmd.as_str() {
+                        "ping" => "+PONG\r\n".to_string(),
+                        "psync" => {
+                            let m = "m".repeat(40);
+                            format!(
+                                "+FULLRESYNC {} 0\r\n$EOF:{m}\r\nREDIS0010not an rdb at all{m}",
+                                "f".repeat(40)
+                            )
+                        }
+                        _ => "+OK\r\n".to_string(),
+                    };
+                    if w.write_all(reply.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn swapdb_keeps_the_old_data_when_the_payload_fails_to_load() {
+    let fake = broken_primary().to_string();
+    for (load, kept) in [("swapdb", true), ("disabled", false)] {
+        let r = Server::start(&["--repl-diskless-load", load]);
+        fill(r.port, 10, "mine");
+        let before = dataset(r.port);
+        replicaof(r.port, fake.parse().unwrap());
+        // Let it try (and fail) at least once.
+        std::thread::sleep(Duration::from_millis(800));
+        assert!(!link_up(r.port));
+        if kept {
+            assert_eq!(dataset(r.port), before, "{load}");
+        } else {
+            assert!(dataset(r.port).is_empty(), "{load}");
+        }
+    }
+}
+
+#[test]
+fn full_sync_larger_than_the_replica_output_limit() {
+    // The payload is not output-buffer data (in Redis neither): a snapshot far above the
+    // replica class's hard limit still goes through, in both transfer forms.
+    for diskless in ["yes", "no"] {
+        let p = Server::start(&[
+            "--repl-diskless-sync",
+            diskless,
+            "--repl-diskless-sync-delay",
+            "0",
+            "--client-output-buffer-limit",
+            "replica 1mb 1mb 60",
+        ]);
+        let mut c = Raw::connect(p.port);
+        // Incompressible values (the RDB compresses repetitive ones): about 8 MB in all.
+        let mut rng = fastrand_seeded(7);
+        for i in 0..800 {
+            let big: String = (0..10_000)
+                .map(|_| char::from(b'!' + (rng() % 90) as u8))
+                .collect();
+            c.call(&["SET", &format!("big:{i}"), &big]);
+        }
+        let r = Server::start(&["--replicaof", "127.0.0.1", &p.port.to_string()]);
+        wait_until("link up", || link_up(r.port));
+        assert_converged(p.port, r.port);
+        let r2 = Server::start_redis(&["--replicaof", "127.0.0.1", &p.port.to_string()]);
+        wait_until("redis-server's link up", || link_up_any(r2.port));
+        assert_converged(p.port, r2.port);
+    }
 }

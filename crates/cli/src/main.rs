@@ -1,6 +1,7 @@
 //! The `redoubt` binary: picks the subcommand, turns configuration files and flags into a
 //! resolved configuration, runs, and maps errors to exit codes. Stays thin.
 
+mod check_rdb;
 mod config;
 mod up;
 
@@ -13,7 +14,7 @@ use config::LoadError;
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 const USAGE: &str =
-    "Usage: redoubt server [/path/to/redis.conf] [--directive value ...]\n       redoubt sentinel /path/to/sentinel.conf\n       redoubt up [--port 6379] [--replicas 2] [--sentinels 3] [--dir ./redoubt-up]\n       redoubt --version";
+    "Usage: redoubt server [/path/to/redis.conf] [--directive value ...]\n       redoubt sentinel /path/to/sentinel.conf\n       redoubt up [--port 6379] [--replicas 2] [--sentinels 3] [--dir ./redoubt-up]\n       redoubt check-rdb <rdb-file-name>\n       redoubt check-aof [--fix|--truncate-to-timestamp $timestamp] <file.manifest|file.aof>\n       redoubt --version";
 
 /// Where Redis writes its pid when daemonized without a `pidfile`.
 const DEFAULT_PIDFILE: &str = "/var/run/redis.pid";
@@ -25,6 +26,10 @@ fn main() -> ExitCode {
         Some("server") => server(&exe, &args[2..]),
         Some("sentinel") => sentinel(&args[2..]),
         Some("up") => up::run(&exe, &args[2..]),
+        Some("check-rdb") => check_rdb::run(&args[2..]),
+        Some("check-aof") => {
+            ExitCode::from(commands::aof::check::main("redoubt check-aof", &args[2..]) as u8)
+        }
         Some("-v") | Some("--version") | Some("version") => {
             println!(
                 "redoubt {} (redis {})",

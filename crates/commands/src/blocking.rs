@@ -15,6 +15,9 @@
 //!
 //! A blocking command behaves as its non-blocking form (replying null at once) inside
 //! MULTI/EXEC, from a script, and from the primary's stream: [`may_block`].
+//!
+//! WAIT blocks here too, on no key ([`Wants::Replicas`]): the replication module serves it
+//! when acknowledgements arrive ([`finish`]); its timeout reply is the count reached.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::rc::Rc;
@@ -35,6 +38,11 @@ use crate::table::Entry;
 pub enum Wants {
     List,
     ZSet,
+    /// WAIT: `needed` replicas acknowledging `offset`.
+    Replicas {
+        offset: i64,
+        needed: i64,
+    },
 }
 
 impl Wants {
@@ -94,6 +102,17 @@ impl Blocking {
     /// Blocked clients with a deadline (INFO's `clients_in_timeout_table`).
     pub fn with_deadline(&self) -> usize {
         self.clients.values().filter(|b| b.deadline != 0).count()
+    }
+
+    /// Clients blocked in WAIT: (id, offset, replicas needed).
+    pub fn replica_waiters(&self) -> Vec<(u64, i64, i64)> {
+        self.clients
+            .iter()
+            .filter_map(|(&id, b)| match b.wants {
+                Wants::Replicas { offset, needed } => Some((id, offset, needed)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Removes a client's record and its places in the key queues.
@@ -259,9 +278,33 @@ pub fn time_out(
     }
     if let Some(rec) = remove(ks, srv, client.id) {
         srv.stats.commands[rec.entry.id].calls += 1;
-        out.null_array();
+        timeout_reply(srv, &rec, out);
     }
     true
+}
+
+/// What a block ends with when it times out: a null array, or WAIT's count so far.
+fn timeout_reply(srv: &ServerState, rec: &Blocked, out: &mut ReplyWriter) {
+    match rec.wants {
+        Wants::Replicas { offset, .. } => out.int(crate::repl::wait::count_acks(srv, offset)),
+        _ => out.null_array(),
+    }
+}
+
+/// Ends a client's block with the reply `write` produces (WAIT served), counted as a call.
+pub fn finish(
+    ks: &mut Keyspace,
+    srv: &mut ServerState,
+    id: u64,
+    write: impl FnOnce(&mut ReplyWriter),
+) {
+    let Some(rec) = remove(ks, srv, id) else {
+        return;
+    };
+    srv.stats.commands[rec.entry.id].calls += 1;
+    let mut out = ReplyWriter::new(rec.shared.proto.get());
+    write(&mut out);
+    rec.shared.push_raw(&out.buf);
 }
 
 /// Forgets a disconnected client's block.
@@ -286,7 +329,7 @@ pub fn unblock_by_admin(ks: &mut Keyspace, srv: &mut ServerState, id: u64, error
             &CmdError::Raw("UNBLOCKED client unblocked via CLIENT UNBLOCK".into()),
         );
     } else {
-        out.null_array();
+        timeout_reply(srv, &rec, &mut out);
     }
     rec.shared.push_raw(&out.buf);
     true

@@ -62,6 +62,11 @@ pub struct Client {
     /// REPLCONF listening-port / ip-address of a replica, for ROLE and INFO.
     pub repl_listening_port: u16,
     pub repl_ip: Option<String>,
+    /// REPLCONF capa eof: the replica reads `$EOF:<mark>` payloads (diskless sync).
+    pub repl_capa_eof: bool,
+    /// The replication offset after this client's last command (WAIT waits for it; Redis
+    /// 7.0's `woff`).
+    pub woff: i64,
 }
 
 /// The part of a client other connections can see or poke.
@@ -184,6 +189,8 @@ impl Client {
             lib_ver: String::new(),
             repl_listening_port: 0,
             repl_ip: None,
+            repl_capa_eof: false,
+            woff: 0,
         }
     }
 

@@ -228,6 +228,11 @@ pub struct Config {
     pub repl_backlog_ttl: u64,
     pub min_replicas_to_write: u64,
     pub min_replicas_max_lag: u64,
+    /// Redoubt's own: hold every write's reply until `min-replicas-to-write` replicas
+    /// acknowledged it (an implicit WAIT), answering NOREPLICAS after the timeout.
+    pub min_replicas_ack_writes: bool,
+    /// Milliseconds a held write reply waits for its acknowledgements; 0 waits for ever.
+    pub min_replicas_ack_timeout: u64,
 
     // Security.
     pub requirepass: Option<Bytes>,
@@ -439,6 +444,8 @@ impl Default for Config {
             repl_backlog_ttl: 3600,
             min_replicas_to_write: 0,
             min_replicas_max_lag: 10,
+            min_replicas_ack_writes: false,
+            min_replicas_ack_timeout: 1000,
 
             requirepass: None,
             aclfile: String::new(),

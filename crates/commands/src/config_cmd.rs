@@ -173,7 +173,19 @@ fn config_set(ctx: &mut Ctx) -> CmdResult {
     }
     crate::set::sync_encoding_limits(&cfg);
     crate::hash::publish_limits(&cfg);
+    let old_maxmemory = ctx.srv.config.maxmemory;
+    let appendonly = changed("appendonly", &cfg).then_some(cfg.appendonly);
     ctx.srv.config = cfg;
+    if let Some(on) = appendonly {
+        // Inside EXEC the first rewrite waits for the cron, as in Redis.
+        let in_exec = ctx.srv.blocking.top != Some(ctx.entry.id);
+        if let Err(why) = crate::aof::set_enabled(ctx.ks, ctx.srv, on, in_exec, ctx.now) {
+            restore_cwd(&chosen, cwd.as_deref());
+            ctx.srv.config = backup;
+            return Err(SetFailure::Failed("appendonly".into(), why.into()).into());
+        }
+    }
+    crate::evict::on_config_set(ctx.ks, ctx.srv, old_maxmemory, ctx.now);
     ctx.out.ok();
     Ok(())
 }
@@ -254,6 +266,7 @@ pub fn reset_stats(srv: &mut crate::state::ServerState, ks: &mut keyspace::Keysp
         ..Default::default()
     };
     ks.stats = Default::default();
+    srv.evict.reset_stats();
 }
 
 /// CONFIG REWRITE

@@ -59,6 +59,8 @@ pub enum CmdError {
     Oom,
     Loading,
     NoReplicas,
+    /// A write ran but `min-replicas-ack-writes` could not confirm it in time.
+    NotConfirmed,
     MasterDown,
     DebugNotAllowed,
     /// `ERR value is out of range, value must between <min> and <max>` (Redis's
@@ -73,6 +75,8 @@ pub enum CmdError {
     BgsaveInProgress,
     /// Writes refused after a failed background save (`stop-writes-on-bgsave-error`).
     MisConf,
+    /// Writes refused after a failed AOF write or fsync (its `strerror`).
+    AofMisConf(String),
     Timeout,
     /// A string that is not a HyperLogLog (bad magic, encoding or dense length).
     HllWrongType,
@@ -127,6 +131,7 @@ impl CmdError {
             Oom => "OOM command not allowed when used memory > 'maxmemory'.",
             Loading => "LOADING Redis is loading the dataset in memory",
             NoReplicas => "NOREPLICAS Not enough good replicas to write.",
+            NotConfirmed => "NOREPLICAS Not enough good replicas acknowledged the write.",
             MasterDown => {
                 "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
             }
@@ -146,6 +151,9 @@ impl CmdError {
             HllInvalid => "INVALIDOBJ Corrupted HLL object detected",
             MisConf => {
                 "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
+            }
+            AofMisConf(why) => {
+                return format!("MISCONF Errors writing to the AOF file: {why}").into()
             }
             InvalidExpire(cmd) => return format!("ERR invalid expire time in '{cmd}' command").into(),
             Arity(cmd) => {

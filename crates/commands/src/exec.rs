@@ -31,7 +31,7 @@ pub fn execute(
     if client.reply_mode == ReplyMode::SkipNext {
         client.reply_mode = ReplyMode::Skip;
     }
-    match gate(srv, client, args) {
+    match gate(ks, srv, client, args, now) {
         Ok(entry) => {
             if let Some(m) = client.multi.as_mut().filter(|_| !is_multi_control(entry)) {
                 m.queued.push((entry.id, args.to_vec()));
@@ -41,6 +41,9 @@ pub fn execute(
                 srv.blocking.top = Some(entry.id);
                 call(ks, srv, client, out, entry, args, now);
                 srv.blocking.top = None;
+                // WAIT waits for the replication offset as it stood after the client's
+                // previous command, whatever it was (Redis 7.0's processCommand).
+                client.woff = srv.repl.offset;
             }
         }
         Err((entry, e)) => {
@@ -76,7 +79,14 @@ fn is_multi_control(e: &Entry) -> bool {
 type Rejection = (Option<&'static Entry>, CmdError);
 
 /// The central checks, once per command, in the order Redis's `processCommand` makes them.
-fn gate(srv: &ServerState, client: &Client, args: &[Bytes]) -> Result<&'static Entry, Rejection> {
+/// With `maxmemory` set the OOM check may evict keys, hence the mutable keyspace.
+fn gate(
+    ks: &mut Keyspace,
+    srv: &mut ServerState,
+    client: &Client,
+    args: &[Bytes],
+    now: i64,
+) -> Result<&'static Entry, Rejection> {
     let t = table();
     let Some(mut entry) = t.get(&args[0]) else {
         return Err((None, unknown_command(args)));
@@ -113,17 +123,19 @@ fn gate(srv: &ServerState, client: &Client, args: &[Bytes]) -> Result<&'static E
     if client.multi.is_some() && spec.is(flag::NO_MULTI) {
         return Err((Some(entry), CmdError::NotAllowedInMulti));
     }
+    if srv.config.maxmemory != 0 {
+        crate::evict::gate(ks, srv, client, entry, now).map_err(|e| (Some(entry), e))?;
+    }
     let primary = client.kind == crate::client::Kind::Primary;
-    if crate::persistence::writes_denied(srv)
-        && !primary
-        && (spec.is(flag::WRITE) || spec.name == "ping")
+    if let Some(e) = crate::persistence::disk_error(srv)
+        .filter(|_| !primary && (spec.is(flag::WRITE) || spec.name == "ping"))
     {
-        return Err((Some(entry), CmdError::MisConf));
+        return Err((Some(entry), e));
     }
     if spec.is(flag::WRITE) && !primary && !crate::repl::enough_good_replicas(srv) {
         return Err((Some(entry), CmdError::NoReplicas));
     }
-    if srv.is_replica() && cfg.replica_read_only && spec.is(flag::WRITE) && !primary {
+    if srv.is_replica() && srv.config.replica_read_only && spec.is(flag::WRITE) && !primary {
         return Err((Some(entry), CmdError::ReadOnly));
     }
     if client.in_pubsub()

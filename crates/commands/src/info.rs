@@ -240,7 +240,7 @@ fn ratio(a: u64, b: u64) -> f64 {
 fn memory_section(ks: &Keyspace, srv: &ServerState, _now: i64, out: &mut String) {
     let m = memory::mem_info();
     let o = memory::overhead(ks, srv, m.startup);
-    let used = m.allocated;
+    let used = m.used;
     let dataset = used.saturating_sub(o.total);
     let net = used.saturating_sub(m.startup);
     let sys = total_system_memory();
@@ -286,13 +286,13 @@ fn memory_section(ks: &Keyspace, srv: &ServerState, _now: i64, out: &mut String)
         "rss_overhead_bytes" => m.rss.saturating_sub(m.resident),
         "mem_fragmentation_ratio" => format!("{:.2}", ratio(m.rss, used)),
         "mem_fragmentation_bytes" => m.rss.saturating_sub(used),
-        "mem_not_counted_for_evict" => 0,
+        "mem_not_counted_for_evict" => crate::evict::not_counted(srv),
         "mem_replication_backlog" => 0,
         "mem_total_replication_buffers" => 0,
         "mem_clients_slaves" => 0,
         "mem_clients_normal" => o.clients_normal,
         "mem_cluster_links" => 0,
-        "mem_aof_buffer" => 0,
+        "mem_aof_buffer" => srv.aof.buffered(),
         "mem_allocator" => "jemalloc-5.3.0",
         "active_defrag_running" => 0,
         "lazyfree_pending_objects" => srv.lazyfree_pending,
@@ -311,28 +311,22 @@ fn persistence(ks: &Keyspace, srv: &ServerState, _now: i64, out: &mut String) {
         "current_save_keys_processed" => 0,
         "current_save_keys_total" => 0,
         "rdb_changes_since_last_save" => ks.dirty,
-        "rdb_bgsave_in_progress" => u8::from(srv.persist.child.is_some()),
+        "rdb_bgsave_in_progress" => u8::from(srv.persist.rdb_child().is_some()),
         "rdb_last_save_time" => srv.last_save_ms / 1000,
         "rdb_last_bgsave_status" => if srv.persist.last_bgsave_ok { "ok" } else { "err" },
         "rdb_last_bgsave_time_sec" => srv.persist.last_bgsave_secs,
-        "rdb_current_bgsave_time_sec" => srv.persist.child.as_ref().map_or(-1, |c| (_now - c.start_ms) / 1000),
+        "rdb_current_bgsave_time_sec" => srv.persist.rdb_child().map_or(-1, |c| (_now - c.start_ms) / 1000),
         "rdb_saves" => srv.persist.rdb_saves,
         "rdb_last_cow_size" => 0,
         "rdb_last_load_keys_expired" => srv.persist.last_load_expired,
         "rdb_last_load_keys_loaded" => srv.persist.last_load_keys,
-        "aof_enabled" => u8::from(srv.config.appendonly),
-        "aof_rewrite_in_progress" => 0,
-        "aof_rewrite_scheduled" => 0,
-        "aof_last_rewrite_time_sec" => -1,
-        "aof_current_rewrite_time_sec" => -1,
-        "aof_last_bgrewrite_status" => "ok",
-        "aof_rewrites" => 0,
-        "aof_rewrites_consecutive_failures" => 0,
-        "aof_last_write_status" => "ok",
-        "aof_last_cow_size" => 0,
+    );
+    crate::aof::info(srv, _now, out);
+    fields!(out,
         "module_fork_in_progress" => 0,
         "module_fork_last_cow_size" => 0,
     );
+    crate::aof::info_tail(srv, out);
 }
 
 fn stats(ks: &Keyspace, srv: &ServerState, _now: i64, out: &mut String) {
@@ -366,10 +360,10 @@ fn stats(ks: &Keyspace, srv: &ServerState, _now: i64, out: &mut String) {
         "expired_stale_perc" => format!("{:.2}", k.expired_stale_perc * 100.0),
         "expired_time_cap_reached_count" => k.expired_time_cap_reached_count,
         "expire_cycle_cpu_milliseconds" => 0,
-        "evicted_keys" => 0,
+        "evicted_keys" => k.evicted_keys,
         "evicted_clients" => 0,
-        "total_eviction_exceeded_time" => 0,
-        "current_eviction_exceeded_time" => 0,
+        "total_eviction_exceeded_time" => srv.evict.exceeded_ms().0,
+        "current_eviction_exceeded_time" => srv.evict.exceeded_ms().1,
         "keyspace_hits" => k.keyspace_hits,
         "keyspace_misses" => k.keyspace_misses,
         "pubsub_channels" => srv.pubsub.channels.len(),

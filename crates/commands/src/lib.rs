@@ -10,10 +10,13 @@
 //! - families, one file each: [`connection`], [`strings`], [`bitmap`], [`hll`], [`keys`],
 //!   [`server`], [`client_cmds`], [`pubsub`], [`multi`], [`config_cmd`], [`set`], [`zset`],
 //!   [`geo`], [`list`], [`hash`].
+//! - [`aof`]: the append-only file: the write sink, loading, rewriting, the check tool.
 //! - [`blocking`]: clients blocked on keys (BLPOP, BZPOPMIN…) and their service.
+//! - [`evict`]: used memory, maxmemory eviction and the OOM refusal.
 //! - `qsort`: Redis's partial quicksort and glibc's merge sort, whose placing of ties SORT
 //!   and the GEO searches show.
 
+pub mod aof;
 pub mod bitmap;
 pub mod blocking;
 pub mod client;
@@ -24,6 +27,7 @@ pub mod config_table;
 pub mod connection;
 pub mod ctx;
 pub mod errors;
+pub mod evict;
 pub mod exec;
 pub mod geo;
 pub mod glob;
@@ -75,6 +79,7 @@ pub const FAMILIES: &[&[table::Spec]] = &[
     multi::TABLE,
     repl::TABLE,
     persistence::TABLE,
+    aof::TABLE,
 ];
 
 /// The handler of a container command (CONFIG, CLIENT…): never called, the gate always

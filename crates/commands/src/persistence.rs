@@ -36,13 +36,29 @@ pub const TABLE: &[Spec] = &[
     .acl("admin slow dangerous"),
 ];
 
-/// A background save in progress.
+/// What a forked child is writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildKind {
+    Rdb,
+    /// An AOF rewrite ([`crate::aof::rewrite`]).
+    Aof,
+}
+
+/// A background save or AOF rewrite in progress (one child at a time, as in Redis).
 #[derive(Debug, Clone)]
 pub struct Child {
     pub pid: i32,
     pub start_ms: i64,
     /// Writes counted when the child forked: what a successful save makes durable.
     pub dirty_at_start: u64,
+    pub kind: ChildKind,
+}
+
+impl PersistState {
+    /// Whether a BGSAVE child runs (an AOF rewrite child does not count).
+    pub fn rdb_child(&self) -> Option<&Child> {
+        self.child.as_ref().filter(|c| c.kind == ChildKind::Rdb)
+    }
 }
 
 /// Persistence bookkeeping for INFO persistence and the save points.
@@ -56,6 +72,8 @@ pub struct PersistState {
     pub rdb_saves: u64,
     pub last_load_keys: u64,
     pub last_load_expired: u64,
+    /// BGSAVE SCHEDULE waiting for an AOF rewrite to end.
+    pub bgsave_scheduled: bool,
 }
 
 impl Default for PersistState {
@@ -68,6 +86,7 @@ impl Default for PersistState {
             rdb_saves: 0,
             last_load_keys: 0,
             last_load_expired: 0,
+            bgsave_scheduled: false,
         }
     }
 }
@@ -77,6 +96,15 @@ impl Default for PersistState {
 pub fn writes_denied(srv: &ServerState) -> bool {
     let c = &srv.config;
     c.stop_writes_on_bgsave_error && !c.save.is_empty() && !srv.persist.last_bgsave_ok
+}
+
+/// The refusal of writes after a disk error (Redis's `writeCommandsDeniedByDiskError`): a
+/// failed background save first, then a failed AOF write or fsync.
+pub fn disk_error(srv: &ServerState) -> Option<CmdError> {
+    if writes_denied(srv) {
+        return Some(CmdError::MisConf);
+    }
+    crate::aof::write_error(srv).map(CmdError::AofMisConf)
 }
 
 fn rdb_path(srv: &ServerState) -> PathBuf {
@@ -97,6 +125,7 @@ fn write_rdb(ks: &Keyspace, srv: &ServerState, path: &Path, now: i64) -> std::io
         let opts = persist::rdb::WriteOptions {
             compression: srv.config.rdbcompression,
             checksum: srv.config.rdbchecksum,
+            aof_base: false,
         };
         persist::rdb::write(&mut w, ks, &aux, &opts).map_err(std::io::Error::other)?;
         w.flush()?;
@@ -127,9 +156,10 @@ pub fn save(ks: &mut Keyspace, srv: &mut ServerState, now: i64) -> std::io::Resu
 pub fn bgsave(ks: &Keyspace, srv: &mut ServerState, now: i64) -> std::io::Result<()> {
     let path = rdb_path(srv);
     srv.persist.last_attempt_ms = now;
-    // SAFETY: the process is single-threaded while serving (current-thread runtime); the
-    // child only serialises the memory image it inherited and leaves with `_exit`, running
-    // no destructors and touching no runtime state.
+    // SAFETY: commands run on one thread (current-thread runtime; the AOF fsync thread
+    // holds no lock the child takes, and jemalloc is fork-safe); the child only serialises
+    // the memory image it inherited and leaves with `_exit`, running no destructors and
+    // touching no runtime state.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         return Err(std::io::Error::last_os_error());
@@ -146,6 +176,7 @@ pub fn bgsave(ks: &Keyspace, srv: &mut ServerState, now: i64) -> std::io::Result
         pid,
         start_ms: now,
         dirty_at_start: ks.dirty,
+        kind: ChildKind::Rdb,
     });
     Ok(())
 }
@@ -161,6 +192,10 @@ pub fn cron(ks: &mut Keyspace, srv: &mut ServerState, now: i64) -> Option<String
             return None;
         }
         srv.persist.child = None;
+        if child.kind == ChildKind::Aof {
+            crate::aof::rewrite::done(srv, &child, status, now);
+            return None;
+        }
         let ok = r == child.pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
         srv.persist.last_bgsave_ok = ok;
         srv.persist.last_bgsave_secs = (now - child.start_ms) / 1000;
@@ -174,6 +209,13 @@ pub fn cron(ks: &mut Keyspace, srv: &mut ServerState, now: i64) -> Option<String
     }
     let since_save = (now - srv.last_save_ms) / 1000;
     let retry_ok = srv.persist.last_bgsave_ok || now - srv.persist.last_attempt_ms > 5000;
+    if srv.persist.bgsave_scheduled && retry_ok {
+        srv.persist.bgsave_scheduled = false;
+        return Some(match bgsave(ks, srv, now) {
+            Ok(()) => "Background saving started".into(),
+            Err(e) => format!("Can't save in background: fork: {e}"),
+        });
+    }
     let due = srv
         .config
         .save
@@ -225,6 +267,10 @@ pub fn save_before_shutdown(
     save_flag: Option<bool>,
     now: i64,
 ) -> std::io::Result<()> {
+    // The AOF first: it may refuse (its first rewrite still running), and is fsynced either
+    // way, NOSAVE or not.
+    crate::aof::prepare_shutdown(srv, false)
+        .map_err(|_| std::io::Error::other("Writing initial AOF, can't exit."))?;
     if let Some(child) = srv.persist.child.take() {
         // SAFETY: killing and reaping our own child; its temp file is left for the next save.
         unsafe {
@@ -244,7 +290,7 @@ pub fn save_before_shutdown(
 
 /// SAVE
 fn save_cmd(ctx: &mut Ctx) -> CmdResult {
-    if ctx.srv.persist.child.is_some() {
+    if ctx.srv.persist.rdb_child().is_some() {
         return Err(CmdError::BgsaveInProgress);
     }
     save(ctx.ks, ctx.srv, ctx.now)
@@ -258,8 +304,17 @@ fn bgsave_cmd(ctx: &mut Ctx) -> CmdResult {
     if ctx.argc() > 2 || (ctx.argc() == 2 && !ctx.is(1, "schedule")) {
         return Err(CmdError::Syntax);
     }
-    if ctx.srv.persist.child.is_some() {
+    if ctx.srv.persist.rdb_child().is_some() {
         return Err(CmdError::BgsaveInProgress);
+    }
+    if ctx.srv.persist.child.is_some() {
+        // An AOF rewrite runs: only one child at a time.
+        if ctx.argc() == 2 {
+            ctx.srv.persist.bgsave_scheduled = true;
+            ctx.out.simple("Background saving scheduled");
+            return Ok(());
+        }
+        return Err(CmdError::err("Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."));
     }
     bgsave(ctx.ks, ctx.srv, ctx.now)
         .map_err(|_| CmdError::err("Background save failed to start"))?;

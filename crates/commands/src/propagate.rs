@@ -11,6 +11,11 @@ use crate::state::ServerState;
 pub trait Sink {
     /// `encoded` is a RESP multibulk command, preceded by SELECT when the database changed.
     fn feed(&mut self, encoded: &[u8]);
+
+    /// Identifies the sink so its owner can unregister it.
+    fn name(&self) -> &'static str {
+        ""
+    }
 }
 
 #[derive(Default)]

@@ -102,10 +102,14 @@ pub struct ServerState {
     pub repl: crate::repl::ReplState,
     /// RDB saves: the background child, last status, counters.
     pub persist: crate::persistence::PersistState,
+    /// The append-only file: its files, the open incremental file, rewrite bookkeeping.
+    pub aof: crate::aof::AofState,
     /// The latency monitor's events (LATENCY LATEST/HISTORY).
     pub latency: crate::server::latency::Monitor,
     /// Clients blocked on keys (BLPOP…), the keys they wait on, keys ready to serve.
     pub blocking: crate::blocking::Blocking,
+    /// maxmemory: a pending eviction, time spent over the limit.
+    pub evict: crate::evict::EvictState,
 }
 
 impl ServerState {
@@ -137,8 +141,10 @@ impl ServerState {
             propagation: Default::default(),
             repl: Default::default(),
             persist: Default::default(),
+            aof: Default::default(),
             latency: Default::default(),
             blocking: Default::default(),
+            evict: Default::default(),
         }
     }
 
@@ -165,6 +171,7 @@ impl Core {
         crate::hash::publish_limits(&config);
         let mut ks = Keyspace::new(config.databases);
         ks.lru_clock = (now_ms / 1000) as u32;
+        crate::evict::sync_config(&mut ks, &config);
         let mut srv = ServerState::new(config, now_ms);
         srv.stats.commands = vec![CmdStat::default(); crate::table::table().entries.len()];
         crate::server::memory::record_startup();

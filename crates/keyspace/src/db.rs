@@ -6,6 +6,7 @@
 //! deletions and break transactions without each command handler remembering to.
 
 use crate::dict::Dict;
+use crate::evict::Access;
 use crate::sbytes::SBytes;
 use crate::value::Value;
 use crate::Events;
@@ -14,7 +15,8 @@ use crate::Events;
 #[derive(Clone, Debug)]
 pub struct Slot {
     pub value: Value,
-    /// Last access, in seconds of the LRU clock (OBJECT IDLETIME, eviction).
+    /// Last access: the LRU clock in seconds, or under an LFU policy the LFU time and
+    /// counter (see [`crate::evict`]). Lives in what would be the entry's padding.
     pub lru: u32,
 }
 
@@ -106,18 +108,28 @@ impl Db {
         }
     }
 
-    /// Writes `value` under `key`; `ttl` says what happens to its expiry.
-    pub(crate) fn put(&mut self, key: &[u8], value: Value, ttl: Ttl, lru: u32) -> bool {
+    /// Writes `value` under `key`; `ttl` says what happens to its expiry. An overwrite counts
+    /// as an access of the key (under LFU the counter carries over, as in Redis).
+    pub(crate) fn put(
+        &mut self,
+        key: &[u8],
+        value: Value,
+        ttl: Ttl,
+        clock: u32,
+        access: Access,
+    ) -> bool {
         let (slot, inserted) = self.keys.get_or_insert_with(
             key,
             || SBytes::new(key),
             || Slot {
                 value: Value::Int(0),
-                lru,
+                lru: access.fresh(clock),
             },
         );
         slot.value = value;
-        slot.lru = lru;
+        if !inserted {
+            access.touch(&mut slot.lru, clock);
+        }
         match ttl {
             Ttl::Keep => {}
             Ttl::Clear => {

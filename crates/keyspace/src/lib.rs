@@ -6,6 +6,7 @@
 //! - [`value`]: the `Value` enum, one variant per type and encoding.
 //! - [`db`]: one database: key table, expiry table, watched keys.
 //! - [`expire`]: the active expiry cycle.
+//! - [`evict`]: access tracking (LRU clock / LFU counter) and the choice of keys to evict.
 //! - [`list`], [`hash`], [`set`], [`zset`]: the collection types.
 //! - [`listpack`]: Redis's compact entry encoding (list nodes, small hashes, RDB blobs).
 //!
@@ -15,6 +16,7 @@
 
 pub mod db;
 pub mod dict;
+pub mod evict;
 pub mod expire;
 pub mod hash;
 pub mod list;
@@ -26,6 +28,7 @@ pub mod zset;
 
 pub use db::{Db, Slot, Ttl};
 pub use dict::Dict;
+pub use evict::{Access, Policy};
 pub use sbytes::SBytes;
 pub use value::{parse_i64, Value};
 
@@ -51,6 +54,7 @@ pub struct KsStats {
     pub expired_time_cap_reached_count: u64,
     pub keyspace_hits: u64,
     pub keyspace_misses: u64,
+    pub evicted_keys: u64,
 }
 
 /// The value returned when a key holds another type than the command works on.
@@ -70,6 +74,10 @@ pub struct Keyspace {
     pub applying_primary_stream: bool,
     /// The LRU clock, seconds, advanced by the cron.
     pub lru_clock: u32,
+    /// What an access records in a key's access field (follows `maxmemory-policy`).
+    pub access: Access,
+    /// Eviction candidates kept between evictions.
+    pub(crate) evict_pool: evict::EvictPool,
     /// Some client is blocked on keys: writes of lists and sorted sets go to `events.ready`.
     pub track_ready: bool,
 }
@@ -84,6 +92,8 @@ impl Keyspace {
             is_replica: false,
             applying_primary_stream: false,
             lru_clock: 0,
+            access: Access::Lru,
+            evict_pool: Default::default(),
             track_ready: false,
         }
     }
@@ -126,11 +136,11 @@ impl Keyspace {
             self.stats.keyspace_misses += 1;
             return None;
         }
-        let clock = self.lru_clock;
+        let (clock, access) = (self.lru_clock, self.access);
         match self.dbs[db].keys.get_mut(key) {
             Some(slot) => {
                 self.stats.keyspace_hits += 1;
-                slot.lru = clock;
+                access.touch(&mut slot.lru, clock);
                 Some(&slot.value)
             }
             None => {
@@ -184,7 +194,7 @@ impl Keyspace {
         if self.expire_if_needed(db, key, now) {
             return None;
         }
-        let clock = self.lru_clock;
+        let (clock, access) = (self.lru_clock, self.access);
         let d = &mut self.dbs[db];
         // One lookup: the watched-key check reads another field of the same db.
         let slot = d.keys.get_mut(key)?;
@@ -192,7 +202,7 @@ impl Keyspace {
             self.events.touched.push((db, SBytes::new(key)));
         }
         self.dirty += 1;
-        slot.lru = clock;
+        access.touch(&mut slot.lru, clock);
         Some(&mut slot.value)
     }
 
@@ -202,9 +212,9 @@ impl Keyspace {
         if self.expire_if_needed(db, key, now) {
             return None;
         }
-        let clock = self.lru_clock;
+        let (clock, access) = (self.lru_clock, self.access);
         let slot = self.dbs[db].keys.get_mut(key)?;
-        slot.lru = clock;
+        access.touch(&mut slot.lru, clock);
         Some(&mut slot.value)
     }
 
@@ -219,13 +229,18 @@ impl Keyspace {
         make: impl FnOnce() -> Value,
     ) -> (&mut Value, bool) {
         self.expire_if_needed(db, key, now);
-        let lru = self.lru_clock;
+        let (clock, access) = (self.lru_clock, self.access);
         let (slot, created) = self.dbs[db].keys.get_or_insert_with(
             key,
             || SBytes::new(key),
-            || Slot { value: make(), lru },
+            || Slot {
+                value: make(),
+                lru: access.fresh(clock),
+            },
         );
-        slot.lru = lru;
+        if !created {
+            access.touch(&mut slot.lru, clock);
+        }
         (&mut slot.value, created)
     }
 
@@ -236,16 +251,32 @@ impl Keyspace {
         self.dirty += changes;
     }
 
-    /// Writes a key. Returns true when the key was created.
+    /// Writes a key as Redis's `setKey` does. Returns true when the key was created.
+    ///
+    /// Blocked clients are signalled only when the key is created (Redis signals from
+    /// `dbAdd`): a list or sorted set that overwrites a key (SORT, ZUNIONSTORE… STORE onto a
+    /// string, say) leaves them waiting in Redis 7.0. See [`Keyspace::add`].
     pub fn set(&mut self, db: usize, key: &[u8], value: Value, ttl: Ttl) -> bool {
-        if self.track_ready && matches!(value, Value::List(_) | Value::ZSet(_)) {
-            self.events.ready.push((db, SBytes::new(key)));
-        }
-        let clock = self.lru_clock;
+        self.write(db, key, value, ttl, false)
+    }
+
+    /// Writes a key as Redis's `dbDelete` + `dbAdd` do (COPY … REPLACE, RENAME, MOVE):
+    /// blocked clients are signalled even when a value was replaced. True when created.
+    pub fn add(&mut self, db: usize, key: &[u8], value: Value, ttl: Ttl) -> bool {
+        self.write(db, key, value, ttl, true)
+    }
+
+    fn write(&mut self, db: usize, key: &[u8], value: Value, ttl: Ttl, signal: bool) -> bool {
+        let blocks = self.track_ready && matches!(value, Value::List(_) | Value::ZSet(_));
+        let (clock, access) = (self.lru_clock, self.access);
         let d = &mut self.dbs[db];
         d.touch_watched(db, key, &mut self.events);
         self.dirty += 1;
-        d.put(key, value, ttl, clock)
+        let created = d.put(key, value, ttl, clock, access);
+        if blocks && (created || signal) {
+            self.events.ready.push((db, SBytes::new(key)));
+        }
+        created
     }
 
     /// Deletes a key, returning its value (an expired key counts as absent).
@@ -387,10 +418,11 @@ impl Keyspace {
         Some((slot, at))
     }
 
-    /// Puts a slot under `key`, replacing what was there, with expiry `at`.
+    /// Puts a slot under `key`, replacing what was there, with expiry `at` (as
+    /// [`Keyspace::add`]: RENAME and MOVE signal blocked clients).
     pub fn put_slot(&mut self, db: usize, key: &[u8], slot: Slot, at: Option<i64>) {
         let ttl = at.map_or(Ttl::Clear, Ttl::At);
-        self.set(db, key, slot.value, ttl);
+        self.add(db, key, slot.value, ttl);
     }
 }
 

@@ -11,8 +11,12 @@
 //! - [`value`]: type bytes and objects (strings now; one loader/writer per type to come).
 //! - [`dump`]: the DUMP payload framing (version and checksum footer).
 //! - [`rdb`]: whole RDB files (dump.rdb, full-resync payloads).
+//! - [`check`]: `redoubt check-rdb`, a redis-check-rdb style report on an RDB file.
 //! - [`setblobs`]: loading Redis's intset and zset listpack/ziplist blobs.
+//! - [`aof`]: the append-only file's command stream and the multi-part manifest.
 
+pub mod aof;
+pub mod check;
 pub mod crc64;
 pub mod dump;
 pub mod length;

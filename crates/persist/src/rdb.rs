@@ -40,6 +40,8 @@ pub struct WriteOptions {
     pub compression: bool,
     /// `rdbchecksum`: without it the footer is eight zero bytes.
     pub checksum: bool,
+    /// The file is an AOF base (aux `aof-base` 1).
+    pub aof_base: bool,
 }
 
 impl Default for WriteOptions {
@@ -47,6 +49,7 @@ impl Default for WriteOptions {
         WriteOptions {
             compression: true,
             checksum: true,
+            aof_base: false,
         }
     }
 }
@@ -94,7 +97,7 @@ pub fn write(w: impl Write, ks: &Keyspace, aux: &Aux, opts: &WriteOptions) -> Re
         write_aux(&mut w, "repl-id", id.as_bytes())?;
         write_aux(&mut w, "repl-offset", off.to_string().as_bytes())?;
     }
-    write_aux(&mut w, "aof-base", b"0")?;
+    write_aux(&mut w, "aof-base", if opts.aof_base { b"1" } else { b"0" })?;
     for (i, db) in ks.dbs().iter().enumerate() {
         if db.is_empty() {
             continue;

@@ -19,6 +19,7 @@ use resp::{parse_request, ProtocolError, ReplyWriter, RequestLimits};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
+use crate::held::Held;
 use crate::{now_ms, Shared};
 
 /// Commands run on one clock read before it is refreshed.
@@ -41,8 +42,9 @@ pub async fn serve(shared: Shared, mut stream: TcpStream, me: Rc<ClientShared>) 
     let mut inbuf = BytesMut::new();
     let mut pending = Pending::default();
     let mut ranges = Vec::new();
+    let mut held = Held::default();
     'conn: loop {
-        let wake_at = block_deadline(&shared, &client);
+        let wake_at = block_deadline(&shared, &client, &held);
         tokio::select! {
             biased;
             _ = me.notify.notified() => {}
@@ -79,7 +81,12 @@ pub async fn serve(shared: Shared, mut stream: TcpStream, me: Rc<ClientShared>) 
         }
         loop {
             decode(&shared, &client, &mut inbuf, &mut ranges, &mut pending);
-            let wait = run_pending(&shared, &mut client, &mut out, &mut pending);
+            let wait = run_pending(&shared, &mut client, &mut out, &mut pending, &mut held);
+            // The batch's writes reach the AOF before its replies leave (`always`: on disk).
+            let synced = commands::aof::flush_before_reply(&mut shared.borrow_mut().srv);
+            if let Some(s) = synced {
+                s.wait().await;
+            }
             if !out.is_empty()
                 && write_out(&shared, &mut stream, &mut out, &me)
                     .await
@@ -185,16 +192,39 @@ fn decode(
     }
 }
 
-/// Runs pending commands in order. Returns how long to wait when CLIENT PAUSE holds the
-/// next one back.
+/// Runs pending commands in order, then lets through the replies no longer held for
+/// replicas' confirmation. Returns how long to wait when CLIENT PAUSE holds the next one back.
 fn run_pending(
     shared: &Shared,
     client: &mut Client,
     out: &mut ReplyWriter,
     pending: &mut Pending,
+    held: &mut Held,
 ) -> Option<Duration> {
     let mut guard = shared.borrow_mut();
     let core = &mut *guard;
+    let mut writes = Vec::new();
+    let wait = run_batch(core, client, out, pending, &mut writes);
+    if !writes.is_empty() || !held.is_empty() {
+        let now = now_ms();
+        held.absorb(out, &mut writes);
+        held.release(&mut core.srv, out, now);
+        let holding = !held.is_empty();
+        commands::repl::wait::set_holding(&mut core.srv, client.id, holding);
+        if holding {
+            commands::repl::wait::request_getack(&mut core.srv);
+        }
+    }
+    wait
+}
+
+fn run_batch(
+    core: &mut commands::Core,
+    client: &mut Client,
+    out: &mut ReplyWriter,
+    pending: &mut Pending,
+    writes: &mut Vec<crate::held::Write>,
+) -> Option<Duration> {
     take_pushes(&client.shared, out);
     // One clock read serves a run of commands (refreshed every CLOCK_EVERY): reading the
     // clock per command was a measurable share of a pipelined command's cost.
@@ -218,7 +248,19 @@ fn run_pending(
             return Some(wait);
         }
         let args = pending.cmds.pop_front().expect("front exists");
+        let (start, offset) = (out.len(), core.srv.repl.offset);
         commands::execute(core, client, out, &args, now);
+        // A command that fed the replication stream waits for replicas, if so configured.
+        if core.srv.repl.offset != offset
+            && commands::repl::wait::holds_writes(&core.srv, client.kind)
+        {
+            writes.push(crate::held::Write {
+                start,
+                end: out.len(),
+                offset: core.srv.repl.offset,
+                deadline: commands::repl::wait::hold_deadline(&core.srv, now),
+            });
+        }
         client.shared.last_interaction_ms.set(now);
         if core.srv.blocking.is_blocked(client.id) {
             break;
@@ -227,12 +269,13 @@ fn run_pending(
     None
 }
 
-/// When a blocked client's timeout falls due, as a timer instant.
-fn block_deadline(shared: &Shared, client: &Client) -> Option<tokio::time::Instant> {
-    let d = commands::blocking::deadline(&shared.borrow().srv, client.id)?;
-    if d == 0 {
-        return None;
-    }
+/// When a blocked client's timeout, or a held reply's, falls due, as a timer instant.
+fn block_deadline(shared: &Shared, client: &Client, held: &Held) -> Option<tokio::time::Instant> {
+    let blocked = commands::blocking::deadline(&shared.borrow().srv, client.id).filter(|&d| d != 0);
+    let d = match (blocked, held.deadline()) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b)?,
+    };
     let wait = (d - now_ms()).max(0) as u64;
     Some(tokio::time::Instant::now() + Duration::from_millis(wait))
 }
@@ -252,7 +295,16 @@ fn paused_for(
     args: &[Bytes],
     now: i64,
 ) -> Option<Duration> {
-    let p = core.srv.pause?;
+    // FAILOVER pauses writes until it ends, as CLIENT PAUSE WRITE would.
+    let p = match core.srv.pause.filter(|p| now < p.until_ms) {
+        Some(p) if !p.writes_only => p,
+        _ if commands::repl::writes_paused_by_failover(&core.srv) => commands::state::Pause {
+            until_ms: now + 50,
+            writes_only: true,
+        },
+        Some(p) => p,
+        None => return None,
+    };
     if now >= p.until_ms || client.kind != Kind::Normal {
         return None;
     }

@@ -132,6 +132,7 @@ pub fn tick(shared: &Shared, period: Duration) {
         guard = shared.borrow_mut();
     }
     let core = &mut *guard;
+    commands::aof::cron(&core.ks, &mut core.srv, now);
     sample_ops(core, now);
     if let Some(p) = core.srv.pause {
         if now >= p.until_ms {

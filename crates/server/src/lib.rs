@@ -6,6 +6,10 @@
 //! - [`conn`]: one task per connection: read, decode every complete request, execute them in
 //!   order, flush the replies once per read batch.
 //! - [`rebind`]: the set of listening sockets, replaced at run time by CONFIG SET port/bind.
+//! - [`replica`]: the replica side's link to its primary; [`repl_io`]: the primary side's
+//!   batched GETACKs, FAILOVER steps and snapshot relay; [`held`]: write replies held until
+//!   replicas confirm them.
+//! - [`evict`]: finishes a maxmemory eviction that ran out of time, between client batches.
 //! - [`cron`]: `hz` times a second: active expiry, incremental rehash, client timeouts,
 //!   statistics samples.
 //!
@@ -15,8 +19,11 @@
 
 pub mod conn;
 pub mod cron;
+pub mod evict;
+pub mod held;
 pub mod listener;
 pub mod rebind;
+pub mod repl_io;
 pub mod replica;
 
 use std::cell::RefCell;
@@ -70,6 +77,8 @@ pub fn run(mut config: Config, opts: Options) -> std::io::Result<i32> {
             }
         }
         tokio::task::spawn_local(replica::manager(shared.clone()));
+        tokio::task::spawn_local(repl_io::run(shared.clone()));
+        tokio::task::spawn_local(evict::resume_task(shared.clone()));
         log(&shared, "Ready to accept connections tcp");
         let code = cron::run(shared.clone(), stop.clone()).await;
         commands::config_cmd::set_listen_hook(None);
@@ -77,8 +86,22 @@ pub fn run(mut config: Config, opts: Options) -> std::io::Result<i32> {
     })
 }
 
-/// Loads `dbfilename` if it exists, as Redis does at start-up.
+/// Loads the data at start-up, as Redis does: the AOF when `appendonly yes` (even a missing
+/// one: then the dataset starts empty), else `dbfilename` if it exists; then opens the AOF.
 fn load_data(shared: &Shared) -> std::io::Result<()> {
+    let fatal = || std::io::Error::other("Fatal error loading the append only file. Exiting.");
+    let from_aof =
+        commands::aof::load_at_startup(&mut shared.borrow_mut(), now_ms()).map_err(|_| fatal())?;
+    if !from_aof {
+        load_rdb(shared)?;
+    }
+    let mut c = shared.borrow_mut();
+    let core = &mut *c;
+    commands::aof::open_at_startup(&core.ks, &mut core.srv, now_ms()).map_err(|_| fatal())
+}
+
+/// Loads `dbfilename` if it exists.
+fn load_rdb(shared: &Shared) -> std::io::Result<()> {
     let start = std::time::Instant::now();
     let loaded = {
         let mut c = shared.borrow_mut();

@@ -2,11 +2,21 @@
 //! REPLICAOF, restarted whenever the target changes.
 //!
 //! Handshake as Redis 7.0 does it (PING, AUTH, REPLCONF listening-port, REPLCONF capa eof
-//! capa psync2, PSYNC <replid> <offset+1>), then either a full copy (`+FULLRESYNC`, an RDB in
-//! `$<len>` or `$EOF:<mark>` form, loaded in one step) or a continuation (`+CONTINUE`), then
-//! the command stream, applied through the executor as the primary client and passed on
-//! byte for byte to this server's own backlog and sub-replicas. `REPLCONF ACK <offset>` goes
-//! back every second and whenever the primary asks with GETACK.
+//! capa psync2, PSYNC <replid> <offset+1>, with FAILOVER appended when this server is handing
+//! its primary role over), then either a full copy (`+FULLRESYNC`, an RDB in `$<len>` or
+//! `$EOF:<mark>` form, loaded in one step) or a continuation (`+CONTINUE`), then the command
+//! stream, applied through the executor as the primary client and passed on byte for byte
+//! to this server's own backlog and sub-replicas.
+//!
+//! `REPLCONF ACK <offset>` goes back every second, right after a full copy is loaded, and
+//! after every read batch that carried a GETACK — one ACK for the batch, with the offset
+//! just before its last GETACK, as Redis acknowledges a GETACK — so a primary waiting for
+//! confirmations (WAIT, held write replies) hears back within one round trip.
+//!
+//! `repl-diskless-load`: the payload is always read into memory first. With `swapdb` it is
+//! parsed into a fresh keyspace that replaces the old one only once it loaded completely, so
+//! a payload that fails to load leaves the old data in place; otherwise (`disabled`,
+//! `on-empty-db`) the old data is flushed first, as Redis does.
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -15,6 +25,8 @@ use bytes::{Buf, Bytes, BytesMut};
 use commands::client::Kind;
 use commands::repl::LinkState;
 use commands::{Client, ClientShared};
+use keyspace::Keyspace;
+use replication::eof::PayloadHeader;
 use resp::request::Request;
 use resp::{parse_request, ReplyWriter, RequestLimits};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -129,34 +141,52 @@ impl PrimaryConn {
         self.line().await
     }
 
-    /// Reads the RDB payload of a full resync: `$<len>\r\n<bytes>` or `$EOF:<mark>\r\n...<mark>`.
-    async fn rdb(&mut self) -> IoResult<Bytes> {
+    /// Reads the RDB payload of a full resync: `$<len>\r\n<bytes>` or
+    /// `$EOF:<mark>\r\n...<mark>`; true for the second form. The primary sends nothing after
+    /// the mark until we ACK, so the mark is the end of what we read.
+    async fn rdb(&mut self, shared: &Shared) -> IoResult<(Bytes, bool)> {
         let head = self.line().await?;
-        let Some(spec) = head.strip_prefix('$') else {
-            return Err(io_err(format!("bad bulk header from primary: {head}")));
-        };
-        if let Some(mark) = spec.strip_prefix("EOF:") {
-            let mark = mark.as_bytes().to_vec();
-            loop {
-                if self.buf.len() >= mark.len() && self.buf.ends_with(&mark) {
-                    let mut data = self.buf.split();
-                    data.truncate(data.len() - mark.len());
-                    return Ok(data.freeze());
+        match replication::eof::parse_header(&head) {
+            Some(PayloadHeader::Eof(mark)) => {
+                log(
+                    shared,
+                    "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to parser",
+                );
+                loop {
+                    if self.buf.len() >= mark.len() && self.buf.ends_with(&mark) {
+                        let mut data = self.buf.split();
+                        data.truncate(data.len() - mark.len());
+                        return Ok((data.freeze(), true));
+                    }
+                    self.fill().await?;
                 }
-                self.fill().await?;
             }
+            Some(PayloadHeader::Len(len)) => {
+                log(
+                    shared,
+                    &format!(
+                        "MASTER <-> REPLICA sync: receiving {len} bytes from master to parser"
+                    ),
+                );
+                while self.buf.len() < len {
+                    self.fill().await?;
+                }
+                Ok((self.buf.split_to(len).freeze(), false))
+            }
+            None => Err(io_err(format!("bad bulk header from primary: {head}"))),
         }
-        let len: usize = spec.parse().map_err(|_| io_err("bad RDB length"))?;
-        while self.buf.len() < len {
-            self.fill().await?;
-        }
-        Ok(self.buf.split_to(len).freeze())
     }
+}
+
+/// True once REPLICAOF (or a failover) replaced the link this task serves: it must not
+/// touch the dataset any more.
+fn superseded(shared: &Shared, gen: u64) -> bool {
+    shared.borrow().srv.repl.generation != gen
 }
 
 /// One connection's life: handshake, sync, stream. Returns when the link breaks.
 async fn session(shared: &Shared, host: &str, port: u16) -> IoResult<()> {
-    let (timeout, my_port, auth, replid, offset) = {
+    let (timeout, my_port, auth, replid, offset, gen) = {
         let c = shared.borrow();
         let cfg = &c.srv.config;
         let user = (!cfg.masteruser.is_empty()).then(|| cfg.masteruser.clone());
@@ -168,6 +198,7 @@ async fn session(shared: &Shared, host: &str, port: u16) -> IoResult<()> {
             auth,
             r.ids.replid.clone(),
             r.offset,
+            r.generation,
         )
     };
     let stream = tokio::time::timeout(timeout, TcpStream::connect((host, port)))
@@ -200,15 +231,47 @@ async fn session(shared: &Shared, host: &str, port: u16) -> IoResult<()> {
     conn.call(&[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"])
         .await?;
     let off = (offset + 1).to_string();
-    let reply = conn
-        .call(&[b"PSYNC", replid.as_bytes(), off.as_bytes()])
-        .await?;
+    let failover = commands::repl::psync_says_failover(&shared.borrow().srv);
+    let mut psync: Vec<&[u8]> = vec![b"PSYNC", replid.as_bytes(), off.as_bytes()];
+    if failover {
+        psync.push(b"FAILOVER");
+    }
+    if let Err(e) = conn.send(&psync).await {
+        if failover {
+            let mut c = shared.borrow_mut();
+            commands::repl::on_failover_psync_reply(
+                &mut c,
+                false,
+                "Write error to failover target",
+            );
+        }
+        return Err(e);
+    }
+    let reply = conn.line().await?;
+    if failover {
+        let accepted = reply.starts_with("+FULLRESYNC") || reply.starts_with("+CONTINUE");
+        commands::repl::on_failover_psync_reply(
+            &mut shared.borrow_mut(),
+            accepted,
+            "Failover target rejected psync request",
+        );
+        if !accepted {
+            return Err(io_err(format!("failover target refused PSYNC: {reply}")));
+        }
+    }
+    if superseded(shared, gen) {
+        return Ok(());
+    }
+    let mut ack_now = false;
     if let Some(rest) = reply.strip_prefix("+FULLRESYNC ") {
         let mut parts = rest.split_whitespace();
         let id = parts.next().unwrap_or_default().to_string();
         let start: i64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
         set_state(shared, LinkState::Transfer);
-        let rdb = conn.rdb().await?;
+        let (rdb, eof) = conn.rdb(shared).await?;
+        if superseded(shared, gen) {
+            return Ok(());
+        }
         load_snapshot(shared, &rdb, id, start)?;
         log(
             shared,
@@ -217,28 +280,39 @@ async fn session(shared: &Shared, host: &str, port: u16) -> IoResult<()> {
                 rdb.len()
             ),
         );
+        // After an `$EOF:` payload the primary starts the stream at our first ACK.
+        ack_now = eof;
     } else if let Some(rest) = reply.strip_prefix("+CONTINUE") {
         continue_history(shared, rest.trim());
         log(shared, "Successful partial resynchronization with master.");
     } else {
         return Err(io_err(format!("unexpected reply to PSYNC: {reply}")));
     }
-    stream_loop(shared, conn).await
+    stream_loop(shared, conn, gen, ack_now).await
 }
 
 /// Replaces the dataset with a full-resync snapshot and adopts the primary's history.
 fn load_snapshot(shared: &Shared, rdb: &[u8], replid: String, offset: i64) -> IoResult<()> {
     let mut guard = shared.borrow_mut();
     let core = &mut *guard;
-    core.ks.flush_all();
-    core.ks.events.touched.clear();
-    let res = persist::rdb::load(rdb, &mut core.ks, None);
-    core.ks.dirty = 0;
-    res.map_err(|e| {
+    let failed = |e: persist::Error| {
         io_err(format!(
             "Failed trying to load the MASTER synchronization DB: {e}"
         ))
-    })?;
+    };
+    if core.srv.config.repl_diskless_load == "swapdb" {
+        let mut fresh = Keyspace::new(core.ks.db_count());
+        persist::rdb::load(rdb, &mut fresh, None).map_err(failed)?;
+        core.ks.flush_all();
+        adopt_data(&mut core.ks, fresh);
+    } else {
+        core.ks.flush_all();
+        let res = persist::rdb::load(rdb, &mut core.ks, None);
+        core.ks.dirty = 0;
+        res.map_err(failed)?;
+    }
+    core.ks.events.touched.clear();
+    core.ks.dirty = 0;
     let r = &mut core.srv.repl;
     r.ids = replication::ReplIds {
         replid,
@@ -255,19 +329,42 @@ fn load_snapshot(shared: &Shared, rdb: &[u8], replid: String, offset: i64) -> Io
             c.kill();
         }
     }
+    // The AOF described the old dataset: it restarts from a rewrite of the new one.
+    commands::aof::restart_after_sync(&core.ks, &mut core.srv, now_ms());
     Ok(())
 }
 
+/// Puts a freshly loaded keyspace's data in place of the (flushed) current one, keeping the
+/// running state (statistics, clocks, replica flag) of the current one.
+fn adopt_data(ks: &mut Keyspace, fresh: Keyspace) {
+    let old = std::mem::replace(ks, fresh);
+    ks.events = old.events;
+    ks.stats = old.stats;
+    ks.is_replica = old.is_replica;
+    ks.applying_primary_stream = old.applying_primary_stream;
+    ks.lru_clock = old.lru_clock;
+    ks.access = old.access;
+    ks.track_ready = old.track_ready;
+}
+
 /// `+CONTINUE [<new replid>]`: the primary's history continues ours; adopt its id if new.
+/// Our own replicas are then disconnected so they learn it when they reconnect (Redis's
+/// `disconnectSlaves` on a replid change).
 fn continue_history(shared: &Shared, new_id: &str) {
     let mut c = shared.borrow_mut();
     let r = &mut c.srv.repl;
-    if !new_id.is_empty() && new_id != r.ids.replid {
+    let changed = !new_id.is_empty() && new_id != r.ids.replid;
+    if changed {
         r.ids.replid2 = std::mem::replace(&mut r.ids.replid, new_id.to_string());
         r.ids.second_repl_offset = r.offset + 1;
     }
     if r.backlog.is_none() {
-        r.backlog = Some(replication::Backlog::new(1024 * 1024, r.offset));
+        let size = c.srv.config.repl_backlog_size.max(16 * 1024) as usize;
+        let r = &mut c.srv.repl;
+        r.backlog = Some(replication::Backlog::new(size, r.offset));
+    }
+    if changed {
+        commands::repl::disconnect_replicas(&mut c.srv);
     }
 }
 
@@ -306,7 +403,12 @@ impl Drop for PrimaryClient {
     }
 }
 
-async fn stream_loop(shared: &Shared, mut conn: PrimaryConn) -> IoResult<()> {
+async fn stream_loop(
+    shared: &Shared,
+    mut conn: PrimaryConn,
+    gen: u64,
+    ack_now: bool,
+) -> IoResult<()> {
     let addr = conn
         .stream
         .peer_addr()
@@ -314,6 +416,10 @@ async fn stream_loop(shared: &Shared, mut conn: PrimaryConn) -> IoResult<()> {
         .unwrap_or_default();
     let mut pc = PrimaryClient::new(shared, addr);
     set_state(shared, LinkState::Connected);
+    if ack_now {
+        let off = shared.borrow().srv.repl.offset;
+        send_ack(&mut conn, off).await?;
+    }
     let mut ack = tokio::time::interval(Duration::from_secs(1));
     let limits = RequestLimits {
         from_primary: true,
@@ -321,8 +427,11 @@ async fn stream_loop(shared: &Shared, mut conn: PrimaryConn) -> IoResult<()> {
     };
     let mut ranges = Vec::new();
     loop {
-        let acks = apply(shared, &mut pc.client, &mut conn.buf, &limits, &mut ranges);
-        for off in acks {
+        if superseded(shared, gen) {
+            return Ok(());
+        }
+        let asked = apply(shared, &mut pc.client, &mut conn.buf, &limits, &mut ranges);
+        if let Some(off) = asked {
             send_ack(&mut conn, off).await?;
         }
         tokio::select! {
@@ -340,15 +449,17 @@ async fn send_ack(conn: &mut PrimaryConn, offset: i64) -> IoResult<()> {
     conn.send(&[b"REPLCONF", b"ACK", o.as_bytes()]).await
 }
 
-/// Applies every complete command in `buf`; returns the offsets to ACK for GETACKs seen.
+/// Applies every complete command in `buf`. When the batch carried GETACKs, returns the
+/// offset to acknowledge: the one just before the last of them (Redis answers each GETACK
+/// with the offset before it; the last answer covers the earlier ones).
 fn apply(
     shared: &Shared,
     client: &mut Client,
     buf: &mut BytesMut,
     limits: &RequestLimits,
     ranges: &mut Vec<std::ops::Range<usize>>,
-) -> Vec<i64> {
-    let mut acks = Vec::new();
+) -> Option<i64> {
+    let mut asked = None;
     let mut guard = shared.borrow_mut();
     let core = &mut *guard;
     let mut out = ReplyWriter::default();
@@ -369,7 +480,7 @@ fn apply(
             && args[0].eq_ignore_ascii_case(b"replconf")
             && args[1].eq_ignore_ascii_case(b"getack");
         if getack {
-            acks.push(core.srv.repl.offset);
+            asked = Some(core.srv.repl.offset);
         } else if !args.is_empty() {
             commands::execute(core, client, &mut out, &args, now_ms());
             out.buf.clear();
@@ -381,5 +492,5 @@ fn apply(
     }
     core.ks.applying_primary_stream = false;
     core.srv.repl.stream_db = client.db;
-    acks
+    asked
 }

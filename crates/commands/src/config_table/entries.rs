@@ -308,6 +308,8 @@ pub static DIRECTIVES: &[Directive] = &[
     boolean!("latency-tracking", None, 0, latency_tracking),
     boolean!("aof-disable-auto-gc", None, 0, aof_disable_auto_gc),
     boolean!("replica-ignore-disk-write-errors", None, 0, replica_ignore_disk_write_errors),
+    // Redoubt's own (hidden from CONFIG GET patterns so `CONFIG GET *` lists what Redis does).
+    boolean!("min-replicas-ack-writes", None, HIDDEN, min_replicas_ack_writes),
     // Strings.
     string!("aclfile", None, IMMUTABLE, empty_ok, aclfile),
     string!("unixsocket", None, IMMUTABLE, nullable, unixsocket),
@@ -383,6 +385,7 @@ pub static DIRECTIVES: &[Directive] = &[
     num!("hz", None, 0, 0, INT_MAX, Int, hz),
     num!("min-replicas-to-write", Some("min-slaves-to-write"), 0, 0, INT_MAX, Int, min_replicas_to_write),
     num!("min-replicas-max-lag", Some("min-slaves-max-lag"), 0, 0, INT_MAX, Int, min_replicas_max_lag),
+    num!("min-replicas-ack-timeout", None, HIDDEN, 0, INT_MAX, Int, min_replicas_ack_timeout),
     num!("watchdog-period", None, HIDDEN, 0, INT_MAX, Int, watchdog_period),
     num!("shutdown-timeout", None, 0, 0, INT_MAX, Int, shutdown_timeout),
     num!("repl-diskless-sync-max-replicas", None, 0, 0, INT_MAX, Int, repl_diskless_sync_max_replicas),

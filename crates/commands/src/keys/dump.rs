@@ -40,7 +40,7 @@ pub fn restore(ctx: &mut Ctx) -> CmdResult {
     let mut replace = false;
     let mut absttl = false;
     let mut idle: Option<i64> = None;
-    let mut freq_given = false;
+    let mut freq: Option<u32> = None;
     let mut i = 4;
     while i < ctx.argc() {
         let has_value = i + 1 < ctx.argc();
@@ -48,7 +48,7 @@ pub fn restore(ctx: &mut Ctx) -> CmdResult {
             replace = true;
         } else if ctx.is(i, "absttl") {
             absttl = true;
-        } else if ctx.is(i, "idletime") && has_value && !freq_given {
+        } else if ctx.is(i, "idletime") && has_value && freq.is_none() {
             let n = ctx.i64_arg(i + 1)?;
             if n < 0 {
                 return Err(CmdError::err("Invalid IDLETIME value, must be >= 0"));
@@ -60,8 +60,7 @@ pub fn restore(ctx: &mut Ctx) -> CmdResult {
             if !(0..=255).contains(&n) {
                 return Err(CmdError::err("Invalid FREQ value, must be >= 0 and <= 255"));
             }
-            // Only an LFU policy keeps it, and Redoubt has none: accepted and dropped.
-            freq_given = true;
+            freq = Some(n as u32);
             i += 1;
         } else {
             return Err(CmdError::Syntax);
@@ -107,10 +106,15 @@ pub fn restore(ctx: &mut Ctx) -> CmdResult {
         args.push(Bytes::from_static(b"ABSTTL"));
         ctx.propagate_as(args);
     }
-    if let Some(idle) = idle {
-        let clock = ctx.ks.lru_clock;
-        let lru = lru_for_idle(clock, idle);
-        ctx.ks.set_lru(db, &key, lru);
+    // Like Redis's `objectSetLRUOrLFU`: FREQ counts under an LFU policy, IDLETIME otherwise.
+    let clock = ctx.ks.lru_clock;
+    if crate::evict::lfu_selected(&ctx.srv.config) {
+        if let Some(f) = freq {
+            let field = (keyspace::evict::lfu_minutes(clock) << 8) | f;
+            ctx.ks.set_lru(db, &key, field);
+        }
+    } else if let Some(idle) = idle {
+        ctx.ks.set_lru(db, &key, lru_for_idle(clock, idle));
     }
     ctx.notify(notify::GENERIC, "restore", &key);
     ctx.out.ok();

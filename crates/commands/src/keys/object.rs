@@ -1,9 +1,9 @@
 //! OBJECT ENCODING FREQ IDLETIME REFCOUNT HELP: what Redis's object header would say.
 //!
 //! The lookups neither touch the access time nor fire `keymiss`, but are counted. REFCOUNT
-//! reports what Redis's shared integer objects (0..9999) report; FREQ needs an LFU
-//! maxmemory-policy, which Redoubt does not offer, so it always answers Redis's error for a
-//! non-LFU policy.
+//! reports what Redis's shared integer objects (0..9999) report. FREQ needs an LFU
+//! maxmemory-policy and IDLETIME a non-LFU one: the key's access field holds one or the other
+//! (see `keyspace::evict`).
 
 use crate::ctx::Ctx;
 use crate::errors::{CmdError, CmdResult};
@@ -27,7 +27,7 @@ pub const SUBCOMMANDS: &[Spec] = &[
 ];
 
 /// Redis's LRU clock is 24 bits of seconds; idle times wrap with it.
-pub const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
+pub use keyspace::evict::LRU_CLOCK_MAX;
 
 /// Integers Redis keeps as shared objects (`OBJ_SHARED_INTEGERS`).
 const SHARED_INTEGERS: i64 = 10000;
@@ -66,29 +66,33 @@ fn idletime(ctx: &mut Ctx) -> CmdResult {
     if lookup(ctx).is_none() {
         return Ok(());
     }
+    if crate::evict::lfu_selected(&ctx.srv.config) {
+        return Err(CmdError::err(
+            "An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+        ));
+    }
     let lru = ctx.ks.db(ctx.db()).peek(ctx.arg(2)).map_or(0, |s| s.lru);
     ctx.out.int(i64::from(idle_seconds(ctx.ks.lru_clock, lru)));
     Ok(())
 }
 
-/// Seconds between an access time and the clock, on Redis's wrapping 24-bit LRU clock.
-pub fn idle_seconds(clock: u32, lru: u32) -> u32 {
-    let (c, l) = (clock & LRU_CLOCK_MAX, lru & LRU_CLOCK_MAX);
-    if c >= l {
-        c - l
-    } else {
-        c + (LRU_CLOCK_MAX - l)
-    }
-}
+pub use keyspace::evict::idle_seconds;
 
 /// OBJECT FREQ key
 fn freq(ctx: &mut Ctx) -> CmdResult {
     if lookup(ctx).is_none() {
         return Ok(());
     }
-    Err(CmdError::err(
-        "An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
-    ))
+    if !crate::evict::lfu_selected(&ctx.srv.config) {
+        return Err(CmdError::err(
+            "An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+        ));
+    }
+    let field = ctx.ks.db(ctx.db()).peek(ctx.arg(2)).map_or(0, |s| s.lru);
+    let decay = u32::try_from(ctx.srv.config.lfu_decay_time).unwrap_or(u32::MAX);
+    let freq = keyspace::evict::lfu_decayed(field, ctx.ks.lru_clock, decay);
+    ctx.out.int(i64::from(freq));
+    Ok(())
 }
 
 /// OBJECT HELP

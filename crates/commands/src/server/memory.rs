@@ -112,6 +112,9 @@ fn usage(ctx: &mut Ctx) -> CmdResult {
 /// Allocator and process figures, in bytes.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MemInfo {
+    /// What the server holds (`used_memory`, the figure maxmemory compares against).
+    pub used: u64,
+    /// jemalloc's arena statistics (`allocator_allocated`).
     pub allocated: u64,
     pub active: u64,
     pub resident: u64,
@@ -130,9 +133,11 @@ pub fn mem_info() -> MemInfo {
     let allocated = stats::allocated::read().unwrap_or(0) as u64;
     let active = stats::active::read().unwrap_or(0) as u64;
     let resident = stats::resident::read().unwrap_or(0) as u64;
-    let peak = PEAK.fetch_max(allocated, Ordering::Relaxed).max(allocated);
-    let startup = *STARTUP.get_or_init(|| allocated);
+    let used = crate::evict::used_memory();
+    let peak = PEAK.fetch_max(used, Ordering::Relaxed).max(used);
+    let startup = *STARTUP.get_or_init(|| used);
     MemInfo {
+        used,
         allocated,
         active,
         resident,
@@ -144,7 +149,7 @@ pub fn mem_info() -> MemInfo {
 
 /// Marks the allocation level of an idle, empty server (`used_memory_startup`).
 pub fn record_startup() {
-    let _ = STARTUP.set(mem_info().allocated);
+    let _ = STARTUP.set(mem_info().used);
 }
 
 /// Resident set size from /proc/self/statm (pages × page size).
@@ -207,8 +212,8 @@ pub fn overhead(ks: &keyspace::Keyspace, srv: &ServerState, startup: u64) -> Ove
 fn stats(ctx: &mut Ctx) -> CmdResult {
     let m = mem_info();
     let o = overhead(ctx.ks, ctx.srv, m.startup);
-    let dataset = m.allocated.saturating_sub(o.total);
-    let net = m.allocated.saturating_sub(m.startup);
+    let dataset = m.used.saturating_sub(o.total);
+    let net = m.used.saturating_sub(m.startup);
     let out = &mut *ctx.out;
     out.map(27 + o.dbs.len());
     let int = |out: &mut resp::ReplyWriter, k: &str, v: u64| {
@@ -220,7 +225,7 @@ fn stats(ctx: &mut Ctx) -> CmdResult {
         out.double(v);
     };
     int(out, "peak.allocated", m.peak);
-    int(out, "total.allocated", m.allocated);
+    int(out, "total.allocated", m.used);
     int(out, "startup.allocated", m.startup);
     int(out, "replication.backlog", 0);
     int(out, "clients.slaves", 0);
@@ -245,7 +250,7 @@ fn stats(ctx: &mut Ctx) -> CmdResult {
     );
     int(out, "dataset.bytes", dataset);
     dbl(out, "dataset.percentage", ratio(dataset, net) * 100.0);
-    dbl(out, "peak.percentage", ratio(m.allocated, m.peak) * 100.0);
+    dbl(out, "peak.percentage", ratio(m.used, m.peak) * 100.0);
     int(out, "allocator.allocated", m.allocated);
     int(out, "allocator.active", m.active);
     int(out, "allocator.resident", m.resident);
@@ -267,12 +272,8 @@ fn stats(ctx: &mut Ctx) -> CmdResult {
     );
     dbl(out, "rss-overhead.ratio", ratio(m.rss, m.resident));
     int(out, "rss-overhead.bytes", m.rss.saturating_sub(m.resident));
-    dbl(out, "fragmentation", ratio(m.rss, m.allocated));
-    int(
-        out,
-        "fragmentation.bytes",
-        m.rss.saturating_sub(m.allocated),
-    );
+    dbl(out, "fragmentation", ratio(m.rss, m.used));
+    int(out, "fragmentation.bytes", m.rss.saturating_sub(m.used));
     Ok(())
 }
 
