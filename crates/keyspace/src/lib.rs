@@ -178,6 +178,15 @@ impl Keyspace {
 
     /// Looks a key up without counting a hit or miss or touching its LRU time (EXISTS, TYPE…),
     /// still honouring expiry.
+    /// Warms the cache for lookups of `keys` in `db` (a pipelined batch's first arguments);
+    /// see [`dict::Dict::prefetch`]. Wrong guesses (a command whose first argument is not a
+    /// key) cost a wasted prefetch, nothing more.
+    pub fn prefetch(&self, db: usize, keys: &[&[u8]]) {
+        if let Some(d) = self.dbs.get(db) {
+            d.keys.prefetch(keys);
+        }
+    }
+
     pub fn peek(&mut self, db: usize, key: &[u8], now: i64) -> Option<&Value> {
         if self.expire_if_needed(db, key, now) {
             return None;

@@ -455,7 +455,47 @@ impl<K, V> Dict<K, V> {
     }
 }
 
+/// Most keys one [`Dict::prefetch`] call looks at.
+pub const PREFETCH_MAX: usize = 32;
+
+/// Asks the CPU to start loading the cache line at `p`; a hint with no effect on results.
+#[inline(always)]
+fn prefetch_line<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch never faults, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 impl<K: AsRef<[u8]>, V> Dict<K, V> {
+    /// Starts loading what lookups of `keys` will touch: first every bucket slot, then the
+    /// head entry of every chain. A pipelined batch thus waits for its cache misses in two
+    /// overlapped rounds instead of two misses per command one after the other — on a big
+    /// table these misses are most of a GET's, SET's or INCR's cost.
+    pub fn prefetch(&self, keys: &[&[u8]]) {
+        if self.is_empty() {
+            return;
+        }
+        let mut hashes = [0u64; PREFETCH_MAX];
+        let n = keys.len().min(PREFETCH_MAX);
+        for (h, k) in hashes.iter_mut().zip(keys) {
+            *h = hash_key(k);
+            for t in self.live_tables() {
+                prefetch_line(&t.buckets[t.index(*h)]);
+            }
+        }
+        for &h in &hashes[..n] {
+            for t in self.live_tables() {
+                if let Some(e) = t.buckets[t.index(h)].as_deref() {
+                    prefetch_line(e);
+                }
+            }
+        }
+    }
+
     fn find(&self, key: &[u8]) -> Option<&Entry<K, V>> {
         if self.is_empty() {
             return None;

@@ -622,3 +622,20 @@ fn debug_prints_a_map() {
     let d: Dict<&str, u8> = [("a", 1)].into_iter().collect();
     assert_eq!(format!("{d:?}"), r#"{"a": 1}"#);
 }
+
+#[test]
+fn prefetch_is_harmless_in_every_state() {
+    let keys: Vec<Vec<u8>> = (0..PREFETCH_MAX + 8).map(key).collect();
+    let refs: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+    let empty: Dict<Vec<u8>, usize> = Dict::default();
+    empty.prefetch(&refs);
+    let mut d = filled(100);
+    d.prefetch(&refs);
+    d.prefetch(&[]);
+    let mut next = 100;
+    insert_until_rehashing(&mut d, &mut next);
+    assert!(d.is_rehashing());
+    d.prefetch(&refs);
+    assert_eq!(d.get(&key(3)), Some(&3));
+    assert_eq!(d.len(), next);
+}
