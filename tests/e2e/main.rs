@@ -28,6 +28,7 @@
 //!   files, rewrites under load, kill -9 crash tests, check-aof beside redis-check-aof.
 //! - [`persistence`]: RDB SAVE/BGSAVE/SHUTDOWN, start-up load, files exchanged with Redis.
 //! - [`geo`]: GEO commands and random geo searches against redis-server.
+//! - [`netns`]: hosts in network namespaces joined by a bridge, for partitions.
 //! - [`up`]: `redoubt up` starts a linked group and stops it on Ctrl-C.
 //! - [`maxmemory`]: eviction policies, the OOM refusal, OBJECT FREQ/IDLETIME, evictions
 //!   propagated and notified.
@@ -50,6 +51,7 @@ mod kit;
 mod lists;
 mod lists_random;
 mod maxmemory;
+mod netns;
 mod nolostwrite;
 mod obuf;
 mod persistence;

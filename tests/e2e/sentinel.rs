@@ -5,9 +5,12 @@
 //! - this file: processes on chosen ports (servers must come back on the same port after a
 //!   kill), sentinels with a config file, small RESP helpers.
 //! - [`failover`]: HA groups failing over, with timings printed (`--nocapture`).
+//! - [`partition`]: a group on three hosts (network namespaces) with the primary's host cut
+//!   off: no acknowledged write lost in the no-lost-write mode, and everyone converges.
 //! - [`surface`]: the command surface compared with redis-sentinel byte for byte.
 
 mod failover;
+mod partition;
 mod surface;
 
 use std::io::{Read, Write};
@@ -47,6 +50,13 @@ fn temp_dir(tag: &str, port: u16) -> PathBuf {
 
 impl Proc {
     fn spawn(bin: &str, args: &[String], port: u16, dir: PathBuf, what: &str) -> Proc {
+        let p = Proc::launch(bin, args, port, dir, what);
+        p.wait_ready();
+        p
+    }
+
+    /// Starts the process without waiting for it to serve.
+    fn launch(bin: &str, args: &[String], port: u16, dir: PathBuf, what: &str) -> Proc {
         let log = std::fs::File::create(dir.join("stdout.log")).unwrap();
         let child = Command::new(bin)
             .args(args)
@@ -55,14 +65,12 @@ impl Proc {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
-        let p = Proc {
+        Proc {
             port,
             child: Some(child),
             dir,
             what: what.to_string(),
-        };
-        p.wait_ready();
-        p
+        }
     }
 
     /// A data server: `redoubt server` or (`redis`) Debian's redis-server, on `port`.
@@ -137,6 +145,14 @@ impl Proc {
         }
     }
 
+    /// Sends `sig` (SIGSTOP, SIGCONT…) to the process.
+    pub fn signal(&self, sig: i32) {
+        if let Some(c) = &self.child {
+            // SAFETY: plain kill(2) on our own child's pid.
+            unsafe { libc::kill(c.id() as i32, sig) };
+        }
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("stdout.log")).unwrap_or_default()
     }
@@ -156,7 +172,11 @@ impl Drop for Proc {
 /// Sends one command and reads one reply, with short time-outs: `None` when the server is
 /// unreachable or silent.
 pub fn call<A: AsRef<[u8]>>(port: u16, args: &[A]) -> Option<Frame> {
-    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    call_addr(std::net::SocketAddr::from(([127, 0, 0, 1], port)), args)
+}
+
+/// [`call`] to any address.
+pub fn call_addr<A: AsRef<[u8]>>(addr: std::net::SocketAddr, args: &[A]) -> Option<Frame> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(300)).ok()?;
     s.set_read_timeout(Some(Duration::from_millis(1000))).ok()?;
     s.write_all(&Frame::command(args)).ok()?;

@@ -96,6 +96,9 @@ fn start_group(exe: &str, o: &Opts) -> std::io::Result<Vec<Node>> {
             .map(|s| s.to_string())
             .collect();
         args.extend(["--dir".into(), ".".into(), "--save".into(), "".into()]);
+        // A node that returns after a failover is synced at once rather than after the 5 s
+        // diskless sync waits by default for more replicas to share one transfer.
+        args.extend(["--repl-diskless-sync-delay".into(), "0".into()]);
         if i > 0 {
             args.extend(["--replicaof".into(), "127.0.0.1".into(), o.port.to_string()]);
         }
