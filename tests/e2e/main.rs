@@ -16,6 +16,9 @@
 //! - [`lists`], [`hashes`]: list and hash commands against redis-server; [`lists_random`]:
 //!   random list and hash command sequences against redis-server.
 //! - [`blocking`]: blocking list commands over concurrent connections, both servers.
+//! - [`mixed_random`]: random sequences mixing every data type over one key space (WRONGTYPE,
+//!   encoding conversions, DUMP/RESTORE across servers, MULTI/EXEC), and blocked clients
+//!   served under mixed-type writes, against redis-server.
 //! - [`repl_tap`]: reads a server's replication stream to compare propagated commands.
 //! - [`keys`]: generic key commands (EXPIRE family, SCAN, RENAME/MOVE/COPY, OBJECT, DUMP/RESTORE).
 //! - [`replication`]: primary/replica, interop with redis-server both ways, PSYNC decisions.
@@ -51,6 +54,7 @@ mod kit;
 mod lists;
 mod lists_random;
 mod maxmemory;
+mod mixed_random;
 mod netns;
 mod nolostwrite;
 mod obuf;

@@ -111,8 +111,9 @@ pub fn copy(ctx: &mut Ctx) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     }
+    // Redis deletes the old destination and adds the copy: blocked clients are signalled.
     ctx.ks
-        .set(dst_db, dst, value, at.map_or(Ttl::Clear, Ttl::At));
+        .add(dst_db, dst, value, at.map_or(Ttl::Clear, Ttl::At));
     ctx.notify_db(notify::GENERIC, "copy_to", dst, dst_db);
     ctx.out.int(1);
     Ok(())

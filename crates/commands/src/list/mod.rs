@@ -470,16 +470,15 @@ fn lpos(ctx: &mut Ctx) -> CmdResult {
                 ));
             }
         } else if ctx.is(j, "count") && more {
-            let n = ctx.i64_arg(j + 1)?;
-            if n < 0 {
-                return Err(CmdError::err("COUNT can't be negative"));
-            }
-            count = Some(n);
+            // Redis's getPositiveLongFromObjectOrReply: a non-number gets the same message.
+            let n = ctx.i64_arg(j + 1).ok().filter(|n| *n >= 0);
+            count = Some(n.ok_or_else(|| CmdError::err("COUNT can't be negative"))?);
         } else if ctx.is(j, "maxlen") && more {
-            maxlen = ctx.i64_arg(j + 1)?;
-            if maxlen < 0 {
-                return Err(CmdError::err("MAXLEN can't be negative"));
-            }
+            maxlen = ctx
+                .i64_arg(j + 1)
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| CmdError::err("MAXLEN can't be negative"))?;
         } else {
             return Err(CmdError::Syntax);
         }
