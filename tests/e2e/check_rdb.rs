@@ -120,9 +120,14 @@ fn damaged_files_fail_and_name_the_problem() {
             );
             failed += 1;
         }
-        // A flip the structure survives is a checksum mismatch for both.
+        // A flip the structure survives is a checksum mismatch for both, unless it lands in
+        // a value Redoubt decodes as it loads and Redis does not (a sorted-set score inside a
+        // listpack): then Redoubt names that value (differences.md).
         if b.contains("RDB CRC error") {
-            assert!(a.contains("RDB CRC error"), "flip at {i}:\n{a}\n{b}");
+            assert!(
+                a.contains("RDB CRC error") || a.contains("Invalid RDB data: bad sorted set score"),
+                "flip at {i}:\n{a}\n{b}"
+            );
         }
         same_text += usize::from(a == b);
     }

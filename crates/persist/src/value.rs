@@ -61,6 +61,7 @@ pub fn type_of(v: &Value) -> u8 {
         Value::Hash(h) if h.is_packed() => rdb_type::HASH_LISTPACK,
         Value::Hash(_) => rdb_type::HASH,
         Value::Set(_) => rdb_type::SET,
+        Value::ZSet(z) if z.encoding() == "listpack" => rdb_type::ZSET_LISTPACK,
         Value::ZSet(_) => rdb_type::ZSET_2,
     }
 }
@@ -95,6 +96,9 @@ pub fn write_object(w: &mut impl Write, v: &Value, opts: SaveOptions) -> Result<
                 let mut b = keyspace::value::itoa_buf::Buf::default();
                 write_bytes(w, m.bytes(&mut b), opts.compress)
             })
+        }
+        Value::ZSet(z) if z.encoding() == "listpack" => {
+            crate::listpack::write_zset_listpack(w, z, opts)
         }
         Value::ZSet(z) => {
             // Highest score first, as Redis writes it (its loader then inserts at the head).
