@@ -178,6 +178,15 @@ impl Keyspace {
 
     /// Looks a key up without counting a hit or miss or touching its LRU time (EXISTS, TYPE…),
     /// still honouring expiry.
+    /// Makes room in `db` for `keys` more keys, `expires` of them with a TTL (a load's
+    /// RESIZEDB), so the tables do not rehash as they fill.
+    pub fn reserve(&mut self, db: usize, keys: usize, expires: usize) {
+        if let Some(d) = self.dbs.get_mut(db) {
+            d.keys.reserve(keys);
+            d.expires.reserve(expires);
+        }
+    }
+
     /// Warms the cache for lookups of `keys` in `db` (a pipelined batch's first arguments);
     /// see [`dict::Dict::prefetch`]. Wrong guesses (a command whose first argument is not a
     /// key) cost a wasted prefetch, nothing more.
