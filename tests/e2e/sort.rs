@@ -594,9 +594,17 @@ fn expired_weights_propagate_their_del() {
     let mut tb = Tap::attach(d.redis.port);
     // Only the lookup may delete it.
     d.run("DEBUG SET-ACTIVE-EXPIRE 0");
-    // 50 ms, not 1: with 1 ms a loaded redis-server may find the key already expired while
-    // PEXPIRE runs and propagate DEL instead.
-    d.run("RPUSH l 3 1 2\nSET w_1 9\nSET g_2 x\nPEXPIRE w_1 50");
+    // An absolute time 50 ms ahead: both servers propagate the same PEXPIREAT (a relative
+    // PEXPIRE is made absolute by each server's own clock), and a loaded redis-server does
+    // not find the key already expired while the command runs.
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        + 50;
+    d.run(&format!(
+        "RPUSH l 3 1 2\nSET w_1 9\nSET g_2 x\nPEXPIREAT w_1 {at}"
+    ));
     // Longer than the 100 ms cron period: Redis's cached clock has moved on.
     std::thread::sleep(std::time::Duration::from_millis(250));
     d.run("SORT l BY w_* GET g_*\nSORT l BY w_* GET g_*\nSET marker done");

@@ -112,21 +112,31 @@ fn rdb_path(srv: &ServerState) -> PathBuf {
 }
 
 /// Writes the keyspace to `path` through a temporary file, fsync and rename.
+/// The aux fields and write options of a snapshot of this server taken now: dump.rdb and the
+/// full-sync payload alike (the AOF base carries no replication fields).
+pub(crate) fn snapshot_header(
+    srv: &ServerState,
+    now: i64,
+) -> (persist::rdb::Aux, persist::rdb::WriteOptions) {
+    let aux = persist::rdb::Aux {
+        redis_ver: crate::info::REDIS_VERSION.into(),
+        ctime: now / 1000,
+        used_mem: 0,
+        repl: Some((srv.repl.ids.replid.clone(), srv.repl.offset, 0)),
+    };
+    let opts = persist::rdb::WriteOptions {
+        compression: srv.config.rdbcompression,
+        checksum: srv.config.rdbchecksum,
+        aof_base: false,
+    };
+    (aux, opts)
+}
+
 fn write_rdb(ks: &Keyspace, srv: &ServerState, path: &Path, now: i64) -> std::io::Result<()> {
     let tmp = path.with_file_name(format!("temp-{}.rdb", std::process::id()));
     let result = (|| {
         let mut w = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
-        let aux = persist::rdb::Aux {
-            redis_ver: crate::info::REDIS_VERSION.into(),
-            ctime: now / 1000,
-            used_mem: 0,
-            repl: Some((srv.repl.ids.replid.clone(), srv.repl.offset, 0)),
-        };
-        let opts = persist::rdb::WriteOptions {
-            compression: srv.config.rdbcompression,
-            checksum: srv.config.rdbchecksum,
-            aof_base: false,
-        };
+        let (aux, opts) = snapshot_header(srv, now);
         persist::rdb::write(&mut w, ks, &aux, &opts).map_err(std::io::Error::other)?;
         w.flush()?;
         w.get_ref().sync_all()?;

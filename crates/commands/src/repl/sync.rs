@@ -246,17 +246,7 @@ fn fork_snapshot(ks: &Keyspace, srv: &ServerState, now: i64) -> std::io::Result<
     }
     // SAFETY: both descriptors were just created and are owned here.
     let (rd, wr) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    let aux = persist::rdb::Aux {
-        redis_ver: crate::info::REDIS_VERSION.into(),
-        ctime: now / 1000,
-        used_mem: 0,
-        repl: Some((srv.repl.ids.replid.clone(), srv.repl.offset, 0)),
-    };
-    let opts = persist::rdb::WriteOptions {
-        compression: srv.config.rdbcompression,
-        checksum: srv.config.rdbchecksum,
-        ..Default::default()
-    };
+    let (aux, opts) = crate::persistence::snapshot_header(srv, now);
     // SAFETY: the process is single-threaded while serving (current-thread runtime); the
     // child only serialises the memory image it inherited into the pipe and leaves with
     // `_exit`, running no destructors and touching no runtime state. If we die, its writes
