@@ -119,6 +119,10 @@ fn bgsave_forks_and_redis_reads_the_file() {
             && info_field(s.port, "rdb_saves") == "1"
     });
     assert_eq!(info_field(s.port, "rdb_last_bgsave_status"), "ok");
+    // The fork is timed and counted, as Redis reports it.
+    let stats = text(&c.call(&["INFO", "stats"]));
+    assert!(stats.contains("\r\ntotal_forks:1\r\n"), "{stats}");
+    assert!(!stats.contains("\r\nlatest_fork_usec:0\r\n"), "{stats}");
     // Writes keep being served while and after the child saves.
     assert_eq!(text(&c.call(&["SET", "later", "1"])), "+OK\r\n");
     check_rdb(&d.0.join("dump.rdb"));

@@ -162,15 +162,30 @@ pub fn save(ks: &mut Keyspace, srv: &mut ServerState, now: i64) -> std::io::Resu
     r
 }
 
+/// fork(2), timed for INFO's `latest_fork_usec` and counted in `total_forks` (Redis's
+/// `redisFork`). Returns what fork returns: the child's pid, 0 in the child, -1 on error.
+///
+/// # Safety
+/// The child may only serialise the memory image it inherited and must leave with `_exit`,
+/// running no destructors and touching no runtime state (commands run on one thread; the AOF
+/// fsync thread holds no lock the child takes; jemalloc is fork-safe).
+pub(crate) unsafe fn fork_timed(srv: &mut ServerState) -> libc::pid_t {
+    let started = std::time::Instant::now();
+    // SAFETY: the caller's promise above.
+    let pid = unsafe { libc::fork() };
+    if pid > 0 {
+        srv.stats.latest_fork_usec = started.elapsed().as_micros() as u64;
+        srv.stats.total_forks += 1;
+    }
+    pid
+}
+
 /// Starts a background save in a forked child.
 pub fn bgsave(ks: &Keyspace, srv: &mut ServerState, now: i64) -> std::io::Result<()> {
     let path = rdb_path(srv);
     srv.persist.last_attempt_ms = now;
-    // SAFETY: commands run on one thread (current-thread runtime; the AOF fsync thread
-    // holds no lock the child takes, and jemalloc is fork-safe); the child only serialises
-    // the memory image it inherited and leaves with `_exit`, running no destructors and
-    // touching no runtime state.
-    let pid = unsafe { libc::fork() };
+    // SAFETY: the child only writes the file and leaves with `_exit`.
+    let pid = unsafe { fork_timed(srv) };
     if pid < 0 {
         return Err(std::io::Error::last_os_error());
     }

@@ -37,6 +37,9 @@ pub struct Stats {
     pub ops_samples: Vec<u64>,
     pub last_sample_ms: i64,
     pub last_sample_cmds: u64,
+    /// How long the last fork took, and how many there were (INFO stats).
+    pub latest_fork_usec: u64,
+    pub total_forks: u64,
 }
 
 /// One SLOWLOG entry.

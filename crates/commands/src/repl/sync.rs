@@ -238,7 +238,11 @@ pub fn maybe_start_snapshot(ks: &Keyspace, srv: &mut ServerState, now: i64) {
 
 /// Forks a child that writes the dataset as RDB into a pipe; returns its pid and the read
 /// end.
-fn fork_snapshot(ks: &Keyspace, srv: &ServerState, now: i64) -> std::io::Result<(i32, OwnedFd)> {
+fn fork_snapshot(
+    ks: &Keyspace,
+    srv: &mut ServerState,
+    now: i64,
+) -> std::io::Result<(i32, OwnedFd)> {
     let mut fds = [0i32; 2];
     // SAFETY: pipe2 fills the two descriptors it creates.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
@@ -251,7 +255,7 @@ fn fork_snapshot(ks: &Keyspace, srv: &ServerState, now: i64) -> std::io::Result<
     // child only serialises the memory image it inherited into the pipe and leaves with
     // `_exit`, running no destructors and touching no runtime state. If we die, its writes
     // fail (EPIPE; SIGPIPE is ignored) and it exits.
-    let pid = unsafe { libc::fork() };
+    let pid = unsafe { crate::persistence::fork_timed(srv) };
     if pid < 0 {
         return Err(std::io::Error::last_os_error());
     }
