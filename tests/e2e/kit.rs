@@ -360,3 +360,58 @@ pub fn hits_misses(c: &mut Raw) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// A number from the environment (the random tests' knobs).
+pub fn env_num(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
+/// The commands `REDOUBT_RANDOM_SKIP=A,B` leaves out of random tests, upper-cased.
+pub fn random_skip() -> Vec<String> {
+    std::env::var("REDOUBT_RANDOM_SKIP")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.trim().to_ascii_uppercase())
+        .collect()
+}
+
+/// Runs rounds of `cases` proptest cases of `strategy` through `case` until `budget` has
+/// passed (one round when it is zero). A failure panics with the shrunk command sequence
+/// `script` extracts from the failing value. Returns the rounds run.
+pub fn random_rounds<S: proptest::strategy::Strategy>(
+    cases: u32,
+    budget: Duration,
+    strategy: S,
+    case: impl Fn(S::Value) -> Result<(), proptest::test_runner::TestCaseError>,
+    script: impl Fn(&S::Value) -> &[Vec<String>],
+) -> u32 {
+    use proptest::test_runner::{Config, TestError, TestRunner};
+    let start = Instant::now();
+    let mut rounds = 0;
+    loop {
+        let mut runner = TestRunner::new(Config {
+            cases,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        let result = runner.run(&strategy, &case);
+        rounds += 1;
+        match result {
+            Ok(()) => {}
+            Err(TestError::Fail(why, value)) => {
+                let seq = script(&value);
+                let lines: Vec<String> = seq.iter().map(|c| c.join(" ")).collect();
+                panic!(
+                    "minimal failing sequence ({} commands):\n{}\n\n{why}",
+                    seq.len(),
+                    lines.join("\n")
+                );
+            }
+            Err(e) => panic!("{e}"),
+        }
+        if start.elapsed() >= budget {
+            return rounds;
+        }
+    }
+}

@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use proptest::strategy::Union;
-use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
+use proptest::test_runner::TestCaseError;
 
-use crate::kit::Diff;
+use crate::kit::{env_num, random_rounds, random_skip, Diff};
 
 type Cmd = Vec<String>;
 
@@ -277,15 +277,6 @@ fn normalize(c: &Cmd, reply: Vec<u8>) -> Vec<u8> {
     }
 }
 
-fn skipped() -> Vec<String> {
-    std::env::var("REDOUBT_RANDOM_SKIP")
-        .unwrap_or_default()
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(|s| s.trim().to_ascii_uppercase())
-        .collect()
-}
-
 /// Replies seen and how many were errors, to show the generator reaches past error paths.
 #[derive(Default)]
 struct Tally {
@@ -322,45 +313,21 @@ fn run_case(
     Ok(())
 }
 
-fn env_num(name: &str) -> Option<u64> {
-    std::env::var(name).ok().and_then(|v| v.parse().ok())
-}
-
 #[test]
 fn random_string_and_key_sequences_match_redis() {
     let cases = env_num("REDOUBT_RANDOM_CASES").unwrap_or(256) as u32;
     let budget = Duration::from_secs(env_num("REDOUBT_RANDOM_SECONDS").unwrap_or(0));
     let d = RefCell::new(Diff::new(&[]));
     let tally = RefCell::new(Tally::default());
-    let skip = skipped();
+    let skip = random_skip();
     let start = Instant::now();
-    let mut rounds = 0;
-    loop {
-        let mut runner = TestRunner::new(Config {
-            cases,
-            failure_persistence: None,
-            ..Config::default()
-        });
-        let result = runner.run(&sequence(), |seq| {
-            run_case(&mut d.borrow_mut(), &mut tally.borrow_mut(), &seq, &skip)
-        });
-        rounds += 1;
-        match result {
-            Ok(()) => {}
-            Err(TestError::Fail(why, seq)) => {
-                let script: Vec<String> = seq.iter().map(|c| c.join(" ")).collect();
-                panic!(
-                    "minimal failing sequence ({} commands):\n{}\n\n{why}",
-                    seq.len(),
-                    script.join("\n")
-                );
-            }
-            Err(e) => panic!("{e}"),
-        }
-        if start.elapsed() >= budget {
-            break;
-        }
-    }
+    let rounds = random_rounds(
+        cases,
+        budget,
+        sequence(),
+        |seq| run_case(&mut d.borrow_mut(), &mut tally.borrow_mut(), &seq, &skip),
+        |seq| seq,
+    );
     let t = tally.borrow();
     eprintln!(
         "random differential: {rounds} round(s) of {cases} cases in {:.1}s, {} replies \

@@ -32,10 +32,10 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
+use proptest::test_runner::TestCaseError;
 use resp::Frame;
 
-use crate::kit::Diff;
+use crate::kit::{env_num, random_rounds, random_skip, Diff};
 use gen::Cmd;
 
 /// How two replies to one command are compared.
@@ -517,55 +517,24 @@ fn exec_agrees(ra: &[u8], rb: &[u8], st: &CaseState) -> bool {
     }
 }
 
-fn skipped() -> Vec<String> {
-    std::env::var("REDOUBT_RANDOM_SKIP")
-        .unwrap_or_default()
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(|s| s.trim().to_ascii_uppercase())
-        .collect()
-}
-
-fn env_num(name: &str) -> Option<u64> {
-    std::env::var(name).ok().and_then(|v| v.parse().ok())
-}
-
 #[test]
 fn random_mixed_type_sequences_match_redis() {
     let cases = env_num("REDOUBT_RANDOM_CASES").unwrap_or(256) as u32;
     let budget = Duration::from_secs(env_num("REDOUBT_RANDOM_SECONDS").unwrap_or(0));
     let d = RefCell::new(Diff::new(&[]));
     let tally = RefCell::new(Tally::default());
-    let skip = skipped();
+    let skip = random_skip();
     let start = Instant::now();
-    let mut rounds = 0;
-    loop {
-        let mut runner = TestRunner::new(Config {
-            cases,
-            failure_persistence: None,
-            ..Config::default()
-        });
-        let result = runner.run(&gen::case(), |(low, resp3, seq)| {
+    let rounds = random_rounds(
+        cases,
+        budget,
+        gen::case(),
+        |(low, resp3, seq)| {
             let (mut d, mut t) = (d.borrow_mut(), tally.borrow_mut());
             run_case(&mut d, &mut t, low, resp3, &seq, &skip)
-        });
-        rounds += 1;
-        match result {
-            Ok(()) => {}
-            Err(TestError::Fail(why, (_, _, seq))) => {
-                let script: Vec<String> = seq.iter().map(|c| c.join(" ")).collect();
-                panic!(
-                    "minimal failing sequence ({} commands):\n{}\n\n{why}",
-                    seq.len(),
-                    script.join("\n")
-                );
-            }
-            Err(e) => panic!("{e}"),
-        }
-        if start.elapsed() >= budget {
-            break;
-        }
-    }
+        },
+        |(_, _, seq)| seq,
+    );
     let t = tally.borrow();
     eprintln!(
         "mixed random differential: {rounds} round(s) of {cases} cases in {:.1}s, {} replies \
