@@ -13,16 +13,12 @@ sorted set (`element:N`, random integer scores) loaded by pipeline; used_memory 
 net of the empty server.
 """
 
-import argparse
 import os
 import random
-import shutil
 import sys
-import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_bench import Server, compare, free_port, pipe_load, ratio, resp  # noqa: E402
+from server_bench import collection_main, compare, memory_per_element, pipe_load, resp  # noqa: E402
 
 # (label, redis-benchmark arguments after the common ones, requests at -P 1, at -P 16)
 TESTS = [
@@ -55,64 +51,12 @@ def throughput(ours, redis, rounds, only=None):
 
 
 def memory(make_servers, n):
-    print(f"\n== Memory: a {n:,}-member set and a {n:,}-member sorted set, fresh servers ==")
-    ours, redis = make_servers()
-    try:
-        rows = {}
-        for srv in (ours, redis):
-            base = srv.used_memory()
-            load(srv, "s", "set", n)
-            time.sleep(0.5)
-            after_set = srv.used_memory()
-            load(srv, "z", "zset", n)
-            time.sleep(0.5)
-            after_zset = srv.used_memory()
-            card = (srv.cmd("SCARD", "s").strip(), srv.cmd("ZCARD", "z").strip())
-            rows[srv.name] = ((after_set - base) / n, (after_zset - after_set) / n, card,
-                              srv.cmd("OBJECT", "ENCODING", "z").strip())
-        print(f"{'server':<8} {'set B/elem':>11} {'zset B/elem':>12}  cards, zset encoding")
-        for name, (s, z, card, enc) in rows.items():
-            print(f"{name:<8} {s:>11.1f} {z:>12.1f}  {card} {enc}")
-        a, b = rows[ours.name], rows[redis.name]
-        print(f"ratio redoubt/redis: set {ratio(a[0], b[0])}, sorted set {ratio(a[1], b[1])}")
-    finally:
-        ours.stop()
-        redis.stop()
-
-
-def main():
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--redoubt", required=True, help="path to the release redoubt binary")
-    ap.add_argument("--rounds", type=int, default=int(os.environ.get("ROUNDS", "3")))
-    ap.add_argument("--members", type=int, default=1_000_000)
-    ap.add_argument("--skip-throughput", action="store_true")
-    ap.add_argument("--skip-memory", action="store_true")
-    ap.add_argument("--only", help="comma-separated test labels to run (e.g. SADD,SPOP)")
-    args = ap.parse_args()
-    workdir = tempfile.mkdtemp(prefix="redoubt-bench-")
-
-    def make_servers():
-        return (Server("redoubt", [os.path.abspath(args.redoubt), "server"], free_port(),
-                       workdir),
-                Server("redis", ["redis-server"], free_port(), workdir))
-
-    print(f"load average at start: {os.getloadavg()[0]:.2f} (other work skews the figures)")
-    start = time.time()
-    if not args.skip_throughput:
-        ours, redis = make_servers()
-        try:
-            for srv in (ours, redis):
-                load(srv, "bz", "zset", args.members)
-            only = set(args.only.upper().split(",")) if args.only else None
-            throughput(ours, redis, args.rounds, only)
-        finally:
-            ours.stop()
-            redis.stop()
-    if not args.skip_memory:
-        memory(make_servers, args.members)
-    print(f"\ndone in {time.time() - start:.0f}s; load average now {os.getloadavg()[0]:.2f}")
-    shutil.rmtree(workdir, ignore_errors=True)
+    memory_per_element(make_servers, n, f"a {n:,}-member set and a {n:,}-member sorted set", [
+        ("set", lambda srv: load(srv, "s", "set", n), "SCARD", "s"),
+        ("zset", lambda srv: load(srv, "z", "zset", n), "ZCARD", "z"),
+    ])
 
 
 if __name__ == "__main__":
-    main()
+    collection_main(__doc__, "members", throughput, memory,
+                    preload=lambda srv, n: load(srv, "bz", "zset", n))

@@ -15,15 +15,11 @@ Memory: fresh servers, a 1,000,000-element list (RPUSH of `value:N`) and a 1,000
 hash (`field:N` → N) loaded by pipeline; used_memory per element, net of the empty server.
 """
 
-import argparse
 import os
-import shutil
 import sys
-import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_bench import Server, compare, free_port, pipe_load, ratio, resp  # noqa: E402
+from server_bench import collection_main, compare, memory_per_element, pipe_load, resp  # noqa: E402
 
 # (label, redis-benchmark test, requests at -P 1, at -P 16)
 TESTS = [
@@ -64,62 +60,11 @@ def throughput(ours, redis, rounds, only=None):
 
 
 def memory(make_servers, n):
-    print(f"\n== Memory: a {n:,}-element list and a {n:,}-field hash, fresh servers ==")
-    ours, redis = make_servers()
-    try:
-        rows = {}
-        for srv in (ours, redis):
-            base = srv.used_memory()
-            load(srv, "l", "list", n)
-            time.sleep(0.5)
-            after_list = srv.used_memory()
-            load(srv, "h", "hash", n)
-            time.sleep(0.5)
-            after_hash = srv.used_memory()
-            lens = (srv.cmd("LLEN", "l").strip(), srv.cmd("HLEN", "h").strip())
-            rows[srv.name] = ((after_list - base) / n, (after_hash - after_list) / n, lens,
-                              srv.cmd("OBJECT", "ENCODING", "h").strip())
-        print(f"{'server':<8} {'list B/elem':>12} {'hash B/field':>13}  lengths, hash encoding")
-        for name, (l, h, lens, enc) in rows.items():
-            print(f"{name:<8} {l:>12.1f} {h:>13.1f}  {lens} {enc}")
-        a, b = rows[ours.name], rows[redis.name]
-        print(f"ratio redoubt/redis: list {ratio(a[0], b[0])}, hash {ratio(a[1], b[1])}")
-    finally:
-        ours.stop()
-        redis.stop()
-
-
-def main():
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--redoubt", required=True, help="path to the release redoubt binary")
-    ap.add_argument("--rounds", type=int, default=int(os.environ.get("ROUNDS", "3")))
-    ap.add_argument("--elements", type=int, default=1_000_000)
-    ap.add_argument("--skip-throughput", action="store_true")
-    ap.add_argument("--skip-memory", action="store_true")
-    ap.add_argument("--only", help="comma-separated test labels to run (e.g. LPUSH,HSET)")
-    args = ap.parse_args()
-    workdir = tempfile.mkdtemp(prefix="redoubt-bench-")
-
-    def make_servers():
-        return (Server("redoubt", [os.path.abspath(args.redoubt), "server"], free_port(),
-                       workdir),
-                Server("redis", ["redis-server"], free_port(), workdir))
-
-    print(f"load average at start: {os.getloadavg()[0]:.2f} (other work skews the figures)")
-    start = time.time()
-    if not args.skip_throughput:
-        ours, redis = make_servers()
-        try:
-            only = set(args.only.upper().split(",")) if args.only else None
-            throughput(ours, redis, args.rounds, only)
-        finally:
-            ours.stop()
-            redis.stop()
-    if not args.skip_memory:
-        memory(make_servers, args.elements)
-    print(f"\ndone in {time.time() - start:.0f}s; load average now {os.getloadavg()[0]:.2f}")
-    shutil.rmtree(workdir, ignore_errors=True)
+    memory_per_element(make_servers, n, f"a {n:,}-element list and a {n:,}-field hash", [
+        ("list", lambda srv: load(srv, "l", "list", n), "LLEN", "l"),
+        ("hash", lambda srv: load(srv, "h", "hash", n), "HLEN", "h"),
+    ])
 
 
 if __name__ == "__main__":
-    main()
+    collection_main(__doc__, "elements", throughput, memory)

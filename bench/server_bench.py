@@ -158,6 +158,74 @@ def compare(ours, redis, rounds, tests, prepare=None, skip=None):
     print("ratio = redoubt / redis: above 1 is faster for ops/s, costlier for us/req")
 
 
+def memory_per_element(make_servers, n, title, parts):
+    """used_memory per element of collections loaded one after another into fresh servers.
+    `parts` is [(label, fill(server), length command, key)]; the last key's encoding is shown."""
+    print(f"\n== Memory: {title}, fresh servers ==")
+    ours, redis = make_servers()
+    try:
+        rows = {}
+        for srv in (ours, redis):
+            before, per, lens = srv.used_memory(), [], []
+            for _, fill, len_cmd, key in parts:
+                fill(srv)
+                time.sleep(0.5)
+                now = srv.used_memory()
+                per.append((now - before) / n)
+                before = now
+                lens.append(srv.cmd(len_cmd, key).strip())
+            enc = srv.cmd("OBJECT", "ENCODING", parts[-1][3]).strip()
+            rows[srv.name] = (per, lens, enc)
+        labels = [p[0] for p in parts]
+        print(f"{'server':<8} " + " ".join(f"{l + ' B/elem':>14}" for l in labels)
+              + "  lengths, encoding of the last")
+        for name, (per, lens, enc) in rows.items():
+            print(f"{name:<8} " + " ".join(f"{x:>14.1f}" for x in per) + f"  {tuple(lens)} {enc}")
+        a, b = rows[ours.name][0], rows[redis.name][0]
+        print("ratio redoubt/redis: "
+              + ", ".join(f"{l} {ratio(x, y)}" for l, x, y in zip(labels, a, b)))
+    finally:
+        ours.stop()
+        redis.stop()
+
+
+def collection_main(doc, size_flag, throughput, memory, preload=None):
+    """The command line shared by the collection benchmarks: throughput (after `preload` of
+    each server, if given) then memory, both skippable, with --only test labels."""
+    ap = argparse.ArgumentParser(description=doc)
+    ap.add_argument("--redoubt", required=True, help="path to the release redoubt binary")
+    ap.add_argument("--rounds", type=int, default=int(os.environ.get("ROUNDS", "3")))
+    ap.add_argument(f"--{size_flag}", dest="size", type=int, default=1_000_000)
+    ap.add_argument("--skip-throughput", action="store_true")
+    ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument("--only", help="comma-separated test labels to run")
+    args = ap.parse_args()
+    workdir = tempfile.mkdtemp(prefix="redoubt-bench-")
+
+    def make_servers():
+        return (Server("redoubt", [os.path.abspath(args.redoubt), "server"], free_port(),
+                       workdir),
+                Server("redis", ["redis-server"], free_port(), workdir))
+
+    print(f"load average at start: {os.getloadavg()[0]:.2f} (other work skews the figures)")
+    start = time.time()
+    if not args.skip_throughput:
+        ours, redis = make_servers()
+        try:
+            if preload:
+                for srv in (ours, redis):
+                    preload(srv, args.size)
+            only = set(args.only.upper().split(",")) if args.only else None
+            throughput(ours, redis, args.rounds, only)
+        finally:
+            ours.stop()
+            redis.stop()
+    if not args.skip_memory:
+        memory(make_servers, args.size)
+    print(f"\ndone in {time.time() - start:.0f}s; load average now {os.getloadavg()[0]:.2f}")
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
 def ratio(a, b):
     return f"{a / b:.2f}" if a and b else "n/a"
 
