@@ -36,6 +36,7 @@
 //! - [`maxmemory`]: eviction policies, the OOM refusal, OBJECT FREQ/IDLETIME, evictions
 //!   propagated and notified.
 //! - [`check_rdb`]: `redoubt check-rdb` against redis-check-rdb on good and damaged files.
+//! - [`rdb_lru`]: LRU idle times and LFU counters in RDB files, exchanged with redis-server.
 
 mod aof;
 mod blocking;
@@ -61,6 +62,7 @@ mod obuf;
 mod persistence;
 mod protocol;
 mod random;
+mod rdb_lru;
 mod repl_tap;
 mod replication;
 mod sentinel;

@@ -106,6 +106,11 @@ pub fn sync_config(ks: &mut Keyspace, cfg: &Config) {
     };
 }
 
+/// The configured `maxmemory-policy`.
+pub fn policy(cfg: &Config) -> Policy {
+    Policy::parse(&cfg.maxmemory_policy).unwrap_or(Policy::NoEviction)
+}
+
 /// Whether the policy tracks access frequency (OBJECT FREQ works, IDLETIME does not).
 pub fn lfu_selected(cfg: &Config) -> bool {
     Policy::parse(&cfg.maxmemory_policy).is_some_and(Policy::is_lfu)
@@ -172,7 +177,7 @@ pub fn perform(ks: &mut Keyspace, srv: &mut ServerState, now: i64) -> Outcome {
     if logical <= max {
         return finish(srv, Outcome::Ok);
     }
-    let policy = Policy::parse(&srv.config.maxmemory_policy).unwrap_or(Policy::NoEviction);
+    let policy = policy(&srv.config);
     if policy == Policy::NoEviction {
         return finish(srv, Outcome::Fail);
     }

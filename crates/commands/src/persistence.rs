@@ -128,6 +128,7 @@ pub(crate) fn snapshot_header(
         compression: srv.config.rdbcompression,
         checksum: srv.config.rdbchecksum,
         aof_base: false,
+        policy: crate::evict::policy(&srv.config),
     };
     (aux, opts)
 }

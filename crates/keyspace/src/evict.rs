@@ -69,6 +69,10 @@ impl Policy {
         matches!(self, Policy::VolatileLfu | Policy::AllKeysLfu)
     }
 
+    pub fn is_lru(self) -> bool {
+        matches!(self, Policy::VolatileLru | Policy::AllKeysLru)
+    }
+
     fn is_random(self) -> bool {
         matches!(self, Policy::VolatileRandom | Policy::AllKeysRandom)
     }
@@ -160,6 +164,22 @@ pub fn idle_seconds(clock: u32, lru: u32) -> u32 {
     }
 }
 
+/// The access time that makes a key `idle` seconds idle, as Redis 7.0's `objectSetLRUOrLFU`
+/// computes it: clock minus idle, plus one clock cycle if that went negative, then cut to
+/// the 24-bit field (so idle times past the clock's reach wrap). Returned on the unmasked
+/// clock, so masked and plain differences with the clock agree.
+pub fn lru_for_idle(clock: u32, idle: i64) -> u32 {
+    let c = i64::from(clock & LRU_CLOCK_MAX);
+    // Redis scales by 1000/1000 in a 64-bit multiply that may wrap; so does this.
+    let idle = idle.wrapping_mul(1000) / 1000;
+    let mut abs = c.wrapping_sub(idle);
+    if abs < 0 {
+        abs = abs.wrapping_add(i64::from(LRU_CLOCK_MAX));
+    }
+    let field = (abs as u64 & 0xff_ffff) as u32;
+    clock.wrapping_sub(((clock & 0xff_ffff).wrapping_sub(field)) & 0xff_ffff)
+}
+
 /// One pooled candidate; a higher score is evicted first.
 #[derive(Debug)]
 struct Candidate {
@@ -210,6 +230,32 @@ impl EvictPool {
 }
 
 impl Keyspace {
+    /// Sets a live key's access field from a known frequency or idle time (RESTORE's FREQ
+    /// and IDLETIME, an RDB file's FREQ and IDLE opcodes), as Redis's `objectSetLRUOrLFU`:
+    /// under an LFU policy only the frequency counts, under any other only the idle time.
+    /// False when nothing applied.
+    pub fn set_lru_or_lfu(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        freq: Option<u8>,
+        idle: Option<i64>,
+    ) -> bool {
+        let clock = self.lru_clock;
+        let field = match (self.access, freq, idle) {
+            (Access::Lfu { .. }, Some(f), _) => (lfu_minutes(clock) << 8) | u32::from(f),
+            (Access::Lru, _, Some(idle)) if idle >= 0 => lru_for_idle(clock, idle),
+            _ => return false,
+        };
+        match self.dbs[db].keys.get_mut(key) {
+            Some(slot) => {
+                slot.lru = field;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The next key to evict under `policy`, sampling `samples` keys per database; `None`
     /// when the policy allows nothing (no keys, or no volatile keys for `volatile-*`).
     pub fn eviction_candidate(
@@ -468,6 +514,57 @@ mod tests {
             ks.evict(db, &k);
         }
         assert!(cold >= 78, "only {cold} of 80 evictions took cold keys");
+    }
+
+    #[test]
+    fn idle_times_like_redis() {
+        // Observed on redis-server 7.0.15 with its LRU clock at 147664.
+        let clock = (100u32 << 24) | 147_664;
+        let cases = [
+            (0, 0),
+            (1000, 1000),
+            (147_663, 147_663),
+            (147_664, 147_664),
+            (147_665, 147_665),
+            (8_388_608, 8_388_608),
+            (16_777_215, 0),
+            (16_777_216, 1),
+            (100_000_000, 16_113_920),
+            (1 << 40, 1),
+            (i64::MAX, 16_777_214),
+        ];
+        for (idle, want) in cases {
+            let lru = lru_for_idle(clock, idle);
+            assert_eq!(idle_seconds(clock, lru), want, "IDLETIME {idle}");
+            assert_eq!(
+                clock.wrapping_sub(lru) & !0xff_ffff,
+                0,
+                "on the unmasked clock"
+            );
+        }
+    }
+
+    #[test]
+    fn known_access_applies_by_policy_kind() {
+        let mut ks = Keyspace::new(1);
+        ks.lru_clock = 1_000_000;
+        ks.set(0, b"k", Value::Int(1), Ttl::Clear);
+        // Under LRU the frequency is ignored and the idle time taken.
+        assert!(!ks.set_lru_or_lfu(0, b"k", Some(9), None));
+        assert!(!ks.set_lru_or_lfu(0, b"k", None, Some(-1)));
+        assert!(ks.set_lru_or_lfu(0, b"k", Some(9), Some(30)));
+        let lru = ks.db(0).peek(b"k").unwrap().lru;
+        assert_eq!(idle_seconds(ks.lru_clock, lru), 30);
+        // Under LFU the other way round.
+        ks.access = Access::Lfu {
+            log_factor: 10,
+            decay_time: 1,
+        };
+        assert!(!ks.set_lru_or_lfu(0, b"k", None, Some(30)));
+        assert!(ks.set_lru_or_lfu(0, b"k", Some(42), None));
+        let field = ks.db(0).peek(b"k").unwrap().lru;
+        assert_eq!(lfu_decayed(field, ks.lru_clock, 1), 42);
+        assert!(!ks.set_lru_or_lfu(0, b"missing", Some(1), None));
     }
 
     #[test]

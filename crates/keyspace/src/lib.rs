@@ -169,13 +169,6 @@ impl Keyspace {
         }
     }
 
-    /// Sets a live key's access time, in LRU clock seconds (RESTORE … IDLETIME).
-    pub fn set_lru(&mut self, db: usize, key: &[u8], lru: u32) {
-        if let Some(slot) = self.dbs[db].keys.get_mut(key) {
-            slot.lru = lru;
-        }
-    }
-
     /// Looks a key up without counting a hit or miss or touching its LRU time (EXISTS, TYPE…),
     /// still honouring expiry.
     /// Makes room in `db` for `keys` more keys, `expires` of them with a TTL (a load's

@@ -1,10 +1,15 @@
 //! Whole RDB files (version 10, as Redis 7.0 writes them): the `REDIS0010` header, aux
 //! fields, per database SELECTDB + RESIZEDB, each key with its expiry and value, EOF and the
 //! CRC-64 checksum. The same bytes are a `dump.rdb` and the payload of a full resync.
+//!
+//! Under an LRU or LFU `maxmemory-policy` each key is preceded (after its expiry) by its
+//! idle seconds or decayed LFU counter, and loading gives keys those back, so eviction
+//! order survives a restart, a resync or an AOF base.
 
 use std::io::{Read, Write};
 
-use keyspace::{Keyspace, Ttl};
+use keyspace::evict::{idle_seconds, lfu_decayed};
+use keyspace::{Access, Keyspace, Policy, Ttl};
 
 use crate::crc64::Crc64;
 use crate::length::{read_plain_len, write_len};
@@ -42,6 +47,9 @@ pub struct WriteOptions {
     pub checksum: bool,
     /// The file is an AOF base (aux `aof-base` 1).
     pub aof_base: bool,
+    /// `maxmemory-policy`: an LRU policy writes each key's idle time, an LFU one its
+    /// access frequency, any other neither.
+    pub policy: Policy,
 }
 
 impl Default for WriteOptions {
@@ -50,6 +58,7 @@ impl Default for WriteOptions {
             compression: true,
             checksum: true,
             aof_base: false,
+            policy: Policy::NoEviction,
         }
     }
 }
@@ -69,6 +78,46 @@ impl<W: Write> Write for CrcWriter<W> {
 
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
+    }
+}
+
+/// What each key carries of its access field under the policy being written.
+#[derive(Clone, Copy)]
+enum AccessInfo {
+    None,
+    Idle,
+    /// With the decay time the counter is reported after.
+    Freq(u32),
+}
+
+impl AccessInfo {
+    fn of(policy: Policy, access: Access) -> AccessInfo {
+        if policy.is_lru() {
+            AccessInfo::Idle
+        } else if policy.is_lfu() {
+            // The keyspace follows the policy; Redis's default decay if it somehow did not.
+            match access {
+                Access::Lfu { decay_time, .. } => AccessInfo::Freq(decay_time),
+                Access::Lru => AccessInfo::Freq(1),
+            }
+        } else {
+            AccessInfo::None
+        }
+    }
+
+    fn write(self, w: &mut impl Write, field: u32, clock: u32) -> Result<()> {
+        match self {
+            AccessInfo::None => {}
+            AccessInfo::Idle => {
+                w.write_all(&[OP_IDLE])?;
+                write_len(w, u64::from(idle_seconds(clock, field)))?;
+            }
+            AccessInfo::Freq(decay) => {
+                let freq = lfu_decayed(field, clock, decay).min(255) as u8;
+                w.write_all(&[OP_FREQ, freq])?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -98,6 +147,7 @@ pub fn write(w: impl Write, ks: &Keyspace, aux: &Aux, opts: &WriteOptions) -> Re
         write_aux(&mut w, "repl-offset", off.to_string().as_bytes())?;
     }
     write_aux(&mut w, "aof-base", if opts.aof_base { b"1" } else { b"0" })?;
+    let access = AccessInfo::of(opts.policy, ks.access);
     for (i, db) in ks.dbs().iter().enumerate() {
         if db.is_empty() {
             continue;
@@ -112,6 +162,7 @@ pub fn write(w: impl Write, ks: &Keyspace, aux: &Aux, opts: &WriteOptions) -> Re
                 w.write_all(&[OP_EXPIRETIME_MS])?;
                 w.write_all(&at.to_le_bytes())?;
             }
+            access.write(&mut w, slot.lru, ks.lru_clock)?;
             w.write_all(&[type_of(&slot.value)])?;
             write_bytes(&mut w, key, opts.compression)?;
             write_object(&mut w, &slot.value, save)?;
@@ -163,6 +214,8 @@ pub struct Loaded {
 
 /// Loads an RDB stream into `ks` (which the caller has emptied). Keys already expired at
 /// `skip_expired_before` (a primary loading a file) are skipped; a replica passes `None`.
+/// A key's recorded idle time or frequency is applied if `ks` tracks that kind (its
+/// `access` and `lru_clock` must be set before loading).
 pub fn load(r: impl Read, ks: &mut Keyspace, skip_expired_before: Option<i64>) -> Result<Loaded> {
     let mut r = CrcReader {
         inner: r,
@@ -184,17 +237,15 @@ pub fn load(r: impl Read, ks: &mut Keyspace, skip_expired_before: Option<i64>) -
     let mut info = Loaded::default();
     let mut db = 0usize;
     let mut expire: Option<i64> = None;
+    let mut freq: Option<u8> = None;
+    let mut idle: Option<u64> = None;
     loop {
         let t = read_u8(&mut r)?;
         match t {
             OP_EXPIRETIME_MS => expire = Some(i64::from_le_bytes(read_array(&mut r)?)),
             OP_EXPIRETIME => expire = Some(i32::from_le_bytes(read_array(&mut r)?) as i64 * 1000),
-            OP_FREQ => {
-                read_u8(&mut r)?;
-            }
-            OP_IDLE => {
-                read_plain_len(&mut r)?;
-            }
+            OP_FREQ => freq = Some(read_u8(&mut r)?),
+            OP_IDLE => idle = Some(read_plain_len(&mut r)?),
             OP_EOF => break,
             OP_SELECTDB => {
                 let n = read_plain_len(&mut r)?;
@@ -228,6 +279,7 @@ pub fn load(r: impl Read, ks: &mut Keyspace, skip_expired_before: Option<i64>) -
                 let key = read_blob(&mut r)?;
                 let value = read_object(&mut r, t)?;
                 let at = expire.take();
+                let (freq, idle) = (freq.take(), idle.take());
                 if let (Some(at), Some(now)) = (at, skip_expired_before) {
                     if at < now {
                         info.expired_skipped += 1;
@@ -235,6 +287,11 @@ pub fn load(r: impl Read, ks: &mut Keyspace, skip_expired_before: Option<i64>) -
                     }
                 }
                 ks.set(db, &key, value, at.map_or(Ttl::Clear, Ttl::At));
+                if freq.is_some() || idle.is_some() {
+                    // Past i64 Redis's signed idle time reads as negative: not applied.
+                    let idle = idle.and_then(|n| i64::try_from(n).ok());
+                    ks.set_lru_or_lfu(db, &key, freq, idle);
+                }
                 info.keys += 1;
             }
         }
@@ -278,6 +335,80 @@ mod tests {
         assert_eq!(back.get(0, b"a", 0), Some(&Value::Int(1)));
         assert_eq!(back.expire_of(0, b"b"), Some(4_000_000_000_000));
         assert_eq!(back.get(3, b"c", 0), Some(&Value::string(b"hello")));
+    }
+
+    /// A file of one key with an expiry, written under `policy` by a keyspace tracking
+    /// `access`, the key `idle` seconds idle or accessed `freq` times.
+    fn one_key_file(
+        policy: Policy,
+        access: Access,
+        freq: Option<u8>,
+        idle: Option<i64>,
+    ) -> Vec<u8> {
+        let mut ks = Keyspace::new(1);
+        ks.lru_clock = 1_000_000;
+        ks.access = access;
+        ks.set(0, b"k", Value::string(b"v"), Ttl::At(4_000_000_000_000));
+        ks.set_lru_or_lfu(0, b"k", freq, idle);
+        let opts = WriteOptions {
+            policy,
+            ..Default::default()
+        };
+        let mut buf = Vec::new();
+        write(&mut buf, &ks, &Aux::default(), &opts).unwrap();
+        buf
+    }
+
+    /// The bytes between the expiry's eight bytes and the key's type byte.
+    fn between_expiry_and_type(buf: &[u8]) -> &[u8] {
+        let at = buf.iter().position(|&b| b == OP_EXPIRETIME_MS).unwrap() + 9;
+        let ty = buf[at..].iter().position(|&b| b == 0).unwrap();
+        &buf[at..at + ty]
+    }
+
+    #[test]
+    fn access_opcodes_follow_the_policy_kind() {
+        let lfu = Access::Lfu {
+            log_factor: 10,
+            decay_time: 1,
+        };
+        let b = one_key_file(Policy::AllKeysLru, Access::Lru, None, Some(300));
+        assert_eq!(between_expiry_and_type(&b), [OP_IDLE, 0x41, 0x2c]);
+        let b = one_key_file(Policy::VolatileLfu, lfu, Some(77), None);
+        assert_eq!(between_expiry_and_type(&b), [OP_FREQ, 77]);
+        for p in [
+            Policy::NoEviction,
+            Policy::AllKeysRandom,
+            Policy::VolatileRandom,
+            Policy::VolatileTtl,
+        ] {
+            let b = one_key_file(p, Access::Lru, None, Some(300));
+            assert_eq!(between_expiry_and_type(&b), [], "{p:?}");
+        }
+    }
+
+    #[test]
+    fn loading_applies_what_the_current_policy_tracks() {
+        let lfu = Access::Lfu {
+            log_factor: 10,
+            decay_time: 1,
+        };
+        let clock = 2_000_000;
+        let load_into = |access: Access, buf: &[u8]| {
+            let mut ks = Keyspace::new(1);
+            ks.lru_clock = clock;
+            ks.access = access;
+            load(buf, &mut ks, None).unwrap();
+            ks.db(0).peek(b"k").unwrap().lru
+        };
+        let idle_file = one_key_file(Policy::AllKeysLru, Access::Lru, None, Some(300));
+        let freq_file = one_key_file(Policy::AllKeysLfu, lfu, Some(77), None);
+        // Idle seconds against the loading server's clock.
+        assert_eq!(idle_seconds(clock, load_into(Access::Lru, &idle_file)), 300);
+        assert_eq!(lfu_decayed(load_into(lfu, &freq_file), clock, 1), 77);
+        // The other kind is ignored: a new key's field.
+        assert_eq!(load_into(Access::Lru, &freq_file), clock);
+        assert_eq!(lfu_decayed(load_into(lfu, &idle_file), clock, 1), 5);
     }
 
     #[test]

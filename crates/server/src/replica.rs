@@ -302,6 +302,9 @@ fn load_snapshot(shared: &Shared, rdb: &[u8], replid: String, offset: i64) -> Io
     };
     if core.srv.config.repl_diskless_load == "swapdb" {
         let mut fresh = Keyspace::new(core.ks.db_count());
+        // Loaded keys' access fields are set against the running clock and policy.
+        fresh.lru_clock = core.ks.lru_clock;
+        fresh.access = core.ks.access;
         persist::rdb::load(rdb, &mut fresh, None).map_err(failed)?;
         core.ks.flush_all();
         adopt_data(&mut core.ks, fresh);

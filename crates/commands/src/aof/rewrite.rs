@@ -354,6 +354,7 @@ pub fn write_base(ks: &Keyspace, cfg: &Config, dest: &Path, now: i64) -> std::io
                 compression: cfg.rdbcompression,
                 checksum: cfg.rdbchecksum,
                 aof_base: true,
+                policy: crate::evict::policy(cfg),
             };
             persist::rdb::write(&mut w, ks, &aux, &opts).map_err(std::io::Error::other)?;
         } else {

@@ -13,8 +13,6 @@ use crate::config::notify;
 use crate::ctx::Ctx;
 use crate::errors::{CmdError, CmdResult};
 
-use super::object::LRU_CLOCK_MAX;
-
 /// DUMP key
 pub fn dump(ctx: &mut Ctx) -> CmdResult {
     let (db, now) = (ctx.db(), ctx.now);
@@ -40,7 +38,7 @@ pub fn restore(ctx: &mut Ctx) -> CmdResult {
     let mut replace = false;
     let mut absttl = false;
     let mut idle: Option<i64> = None;
-    let mut freq: Option<u32> = None;
+    let mut freq: Option<u8> = None;
     let mut i = 4;
     while i < ctx.argc() {
         let has_value = i + 1 < ctx.argc();
@@ -60,7 +58,7 @@ pub fn restore(ctx: &mut Ctx) -> CmdResult {
             if !(0..=255).contains(&n) {
                 return Err(CmdError::err("Invalid FREQ value, must be >= 0 and <= 255"));
             }
-            freq = Some(n as u32);
+            freq = Some(n as u8);
             i += 1;
         } else {
             return Err(CmdError::Syntax);
@@ -106,67 +104,9 @@ pub fn restore(ctx: &mut Ctx) -> CmdResult {
         args.push(Bytes::from_static(b"ABSTTL"));
         ctx.propagate_as(args);
     }
-    // Like Redis's `objectSetLRUOrLFU`: FREQ counts under an LFU policy, IDLETIME otherwise.
-    let clock = ctx.ks.lru_clock;
-    if crate::evict::lfu_selected(&ctx.srv.config) {
-        if let Some(f) = freq {
-            let field = (keyspace::evict::lfu_minutes(clock) << 8) | f;
-            ctx.ks.set_lru(db, &key, field);
-        }
-    } else if let Some(idle) = idle {
-        ctx.ks.set_lru(db, &key, lru_for_idle(clock, idle));
-    }
+    // FREQ counts under an LFU policy, IDLETIME under any other (Redis's `objectSetLRUOrLFU`).
+    ctx.ks.set_lru_or_lfu(db, &key, freq, idle);
     ctx.notify(notify::GENERIC, "restore", &key);
     ctx.out.ok();
     Ok(())
-}
-
-/// The access time that makes a key `idle` seconds idle, as Redis 7.0's `objectSetLRUOrLFU`
-/// computes it: clock minus idle, plus one clock cycle if that went negative, then cut to
-/// the 24-bit field (so idle times past the clock's reach wrap). Returned on the unmasked
-/// clock, so masked and plain differences with the clock agree.
-pub fn lru_for_idle(clock: u32, idle: i64) -> u32 {
-    let c = i64::from(clock & LRU_CLOCK_MAX);
-    // Redis scales by 1000/1000 in a 64-bit multiply that may wrap; so does this.
-    let idle = idle.wrapping_mul(1000) / 1000;
-    let mut abs = c.wrapping_sub(idle);
-    if abs < 0 {
-        abs = abs.wrapping_add(i64::from(LRU_CLOCK_MAX));
-    }
-    let field = (abs as u64 & 0xff_ffff) as u32;
-    clock.wrapping_sub(((clock & 0xff_ffff).wrapping_sub(field)) & 0xff_ffff)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::object::idle_seconds;
-    use super::lru_for_idle;
-
-    #[test]
-    fn idle_times_like_redis() {
-        // Observed on redis-server 7.0.15 with its LRU clock at 147664.
-        let clock = (100u32 << 24) | 147_664;
-        let cases = [
-            (0, 0),
-            (1000, 1000),
-            (147_663, 147_663),
-            (147_664, 147_664),
-            (147_665, 147_665),
-            (8_388_608, 8_388_608),
-            (16_777_215, 0),
-            (16_777_216, 1),
-            (100_000_000, 16_113_920),
-            (1 << 40, 1),
-            (i64::MAX, 16_777_214),
-        ];
-        for (idle, want) in cases {
-            let lru = lru_for_idle(clock, idle);
-            assert_eq!(idle_seconds(clock, lru), want, "IDLETIME {idle}");
-            assert_eq!(
-                clock.wrapping_sub(lru) & !0xff_ffff,
-                0,
-                "on the unmasked clock"
-            );
-        }
-    }
 }
