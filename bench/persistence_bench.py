@@ -77,8 +77,8 @@ def dbsize(srv):
     return int(srv.cmd("DBSIZE").strip() or 0)
 
 
-def info(srv, field):
-    for line in srv.cmd("INFO", "persistence").splitlines():
+def info(srv, field, section="persistence"):
+    for line in srv.cmd("INFO", section).splitlines():
         if line.startswith(field + ":"):
             return line.split(":", 1)[1].strip()
     return None
@@ -200,6 +200,7 @@ def bench_latency(srv, n, requests, during=None):
 
 def latency(sides, n, rounds, commands, requests):
     res = {s.name: {} for s in sides}
+    forks = {s.name: {} for s in sides}
     for r in range(rounds):
         for side in sides:
             side.clean()
@@ -211,6 +212,10 @@ def latency(sides, n, rounds, commands, requests):
                               ("during BGREWRITEAOF", "BGREWRITEAOF")):
                 lat, overlapped = bench_latency(srv, n, requests, cmd)
                 wait_idle(srv)
+                if cmd:
+                    # The fork stops every client: the floor under the max latency.
+                    fork_ms = int(info(srv, "latest_fork_usec", "stats")) / 1000
+                    forks[side.name].setdefault(cmd, []).append(fork_ms)
                 if not overlapped:
                     what += " (no overlap)"
                 for test, v in lat.items():
@@ -234,6 +239,10 @@ def latency(sides, n, rounds, commands, requests):
               f"{f(mb[1], 7)} {f(mb[2], 8)} | {ratio(ma[1], mb[1]):>9} {ratio(ma[2], mb[2]):>9}",
               flush=True)
     print("ratio = redoubt / redis: below 1 is better")
+    fa, fb = forks[sides[0].name], forks[sides[1].name]
+    table(f"Fork time (ms, latest_fork_usec), median of {rounds} rounds",
+          [(f"fork for {cmd}", median(fa.get(cmd, [])), median(fb.get(cmd, [])))
+           for cmd in ("BGSAVE", "BGREWRITEAOF")], ".2f")
 
 
 def main():

@@ -48,6 +48,7 @@ mod faultproxy;
 mod geo;
 mod hashes;
 mod hll;
+mod hugepages;
 mod idle;
 mod keys;
 #[allow(dead_code)] // shared helpers; not every test binary configuration uses each one

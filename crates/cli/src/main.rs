@@ -3,6 +3,7 @@
 
 mod check_rdb;
 mod config;
+mod hugepages;
 mod up;
 
 use std::process::ExitCode;
@@ -89,6 +90,9 @@ fn server(exe: &str, args: &[String]) -> ExitCode {
         );
         return ExitCode::from(1);
     }
+    if let Some(why) = hugepages::apply(cfg.heap_hugepages) {
+        warn(&cfg.logfile, 'M', &why);
+    }
     let pidfile = cfg.pidfile.clone();
     if !pidfile.is_empty() {
         write_pidfile(&cfg, &pidfile);
@@ -131,6 +135,8 @@ fn sentinel(args: &[String]) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // A sentinel's heap is small: 2 MB pages would only add to its footprint.
+    hugepages::apply(false);
     let st = &loaded.settings;
     let mut pidfile = st.pidfile.clone();
     if st.daemonize {

@@ -310,6 +310,7 @@ pub static DIRECTIVES: &[Directive] = &[
     boolean!("replica-ignore-disk-write-errors", None, 0, replica_ignore_disk_write_errors),
     // Redoubt's own (hidden from CONFIG GET patterns so `CONFIG GET *` lists what Redis does).
     boolean!("min-replicas-ack-writes", None, HIDDEN, min_replicas_ack_writes),
+    boolean!("heap-hugepages", None, HIDDEN | IMMUTABLE, heap_hugepages),
     // Strings.
     string!("aclfile", None, IMMUTABLE, empty_ok, aclfile),
     string!("unixsocket", None, IMMUTABLE, nullable, unixsocket),
