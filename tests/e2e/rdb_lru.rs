@@ -369,3 +369,57 @@ fn redoubt_replica_takes_lfu_counters_from_a_redis_primary() {
         assert_eq!(freqs(&mut rc), want, "repl-diskless-load {load}");
     }
 }
+
+/// While a forked child writes a snapshot, reads leave access times alone (a write to the
+/// key's page would make the kernel copy it), then track them again once it is done; the
+/// same on both servers, for a background save and for an AOF rewrite.
+#[test]
+fn reads_during_a_snapshot_leave_idle_times_alone() {
+    let servers: Vec<Server> = [false, true].iter().map(|r| start(*r, LRU)).collect();
+    let mut conns: Vec<Raw> = servers.iter().map(Server::raw).collect();
+    for c in conns.iter_mut() {
+        for k in ["a", "b", "c"] {
+            c.call(&["SET", k, "value"]);
+        }
+    }
+    for job in ["BGSAVE", "BGREWRITEAOF"] {
+        for c in conns.iter_mut() {
+            for k in ["a", "b", "c"] {
+                let dump = bulk(&c.call(&["DUMP", k]));
+                let mut args: Vec<Vec<u8>> = ["RESTORE", k, "0"]
+                    .iter()
+                    .map(|a| a.as_bytes().to_vec())
+                    .collect();
+                args.push(dump);
+                args.extend([b"REPLACE".to_vec(), b"IDLETIME".to_vec(), b"1000".to_vec()]);
+                assert_eq!(text(&c.call(&args)), "+OK\r\n");
+            }
+            // 0.4 s a key: the child runs for over a second.
+            c.call(&["CONFIG", "SET", "rdb-key-save-delay", "400000"]);
+            let started = text(&c.call(&[job]));
+            assert!(started.starts_with('+'), "{job}: {started}");
+            c.call(&["GET", "a"]);
+            c.call(&["GETRANGE", "b", "0", "1"]);
+            let idle = idles_of(c, &["a", "b"]);
+            assert!(
+                idle.iter().all(|&i| i >= 1000),
+                "{job}: idle times {idle:?}"
+            );
+        }
+        for (c, s) in conns.iter_mut().zip(&servers) {
+            c.call(&["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+            wait_until(&format!("{job} to finish on {}", s.port), || {
+                let info = text(&c.call(&["INFO", "persistence"]));
+                info.contains("rdb_bgsave_in_progress:0\r\n")
+                    && info.contains("aof_rewrite_in_progress:0\r\n")
+            });
+            c.call(&["GET", "a"]);
+            assert_eq!(
+                idles_of(c, &["a", "c"])[0],
+                0,
+                "{job}: read after the child"
+            );
+            assert!(idles_of(c, &["c"])[0] >= 1000);
+        }
+    }
+}

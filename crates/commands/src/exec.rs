@@ -193,6 +193,7 @@ pub fn call(
 ) {
     let start = Instant::now();
     let dirty_before = ks.dirty;
+    ks.child_active = srv.has_active_child();
     let mut ctx = Ctx {
         args,
         ks: &mut *ks,

@@ -129,6 +129,7 @@ pub(crate) fn snapshot_header(
         checksum: srv.config.rdbchecksum,
         aof_base: false,
         policy: crate::evict::policy(&srv.config),
+        key_delay_us: srv.config.rdb_key_save_delay,
     };
     (aux, opts)
 }

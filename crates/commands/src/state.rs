@@ -157,6 +157,12 @@ impl ServerState {
         self.repl.primary.is_some()
     }
 
+    /// Whether a forked child (a background save, an AOF rewrite or a replica's snapshot)
+    /// shares the parent's pages (Redis's `hasActiveChildProcess`).
+    pub fn has_active_child(&self) -> bool {
+        self.persist.child.is_some() || self.repl.job.is_some()
+    }
+
     pub fn client(&self, id: u64) -> Option<&Rc<ClientShared>> {
         self.clients.get(&id)
     }

@@ -80,6 +80,10 @@ pub struct Keyspace {
     pub(crate) evict_pool: evict::EvictPool,
     /// Some client is blocked on keys: writes of lists and sorted sets go to `events.ready`.
     pub track_ready: bool,
+    /// A forked child is writing a snapshot: lookups leave access fields alone, so that a
+    /// read does not make the kernel copy the page the key sits on (Redis's lookupKey makes
+    /// the same exception while it has a child).
+    pub child_active: bool,
 }
 
 impl Keyspace {
@@ -95,6 +99,7 @@ impl Keyspace {
             access: Access::Lru,
             evict_pool: Default::default(),
             track_ready: false,
+            child_active: false,
         }
     }
 
@@ -130,17 +135,24 @@ impl Keyspace {
         self.events.expired.push((db, SBytes::new(key)));
     }
 
+    /// What a lookup records in the key's access field, unless a child is snapshotting.
+    fn lookup_access(&self) -> Option<(Access, u32)> {
+        (!self.child_active).then_some((self.access, self.lru_clock))
+    }
+
     /// Reads a key (lazy expiry, LRU update, hit/miss counted).
     pub fn get(&mut self, db: usize, key: &[u8], now: i64) -> Option<&Value> {
         if self.expire_if_needed(db, key, now) {
             self.stats.keyspace_misses += 1;
             return None;
         }
-        let (clock, access) = (self.lru_clock, self.access);
+        let touch = self.lookup_access();
         match self.dbs[db].keys.get_mut(key) {
             Some(slot) => {
                 self.stats.keyspace_hits += 1;
-                access.touch(&mut slot.lru, clock);
+                if let Some((access, clock)) = touch {
+                    access.touch(&mut slot.lru, clock);
+                }
                 Some(&slot.value)
             }
             None => {
@@ -205,7 +217,7 @@ impl Keyspace {
         if self.expire_if_needed(db, key, now) {
             return None;
         }
-        let (clock, access) = (self.lru_clock, self.access);
+        let touch = self.lookup_access();
         let d = &mut self.dbs[db];
         // One lookup: the watched-key check reads another field of the same db.
         let slot = d.keys.get_mut(key)?;
@@ -213,7 +225,9 @@ impl Keyspace {
             self.events.touched.push((db, SBytes::new(key)));
         }
         self.dirty += 1;
-        access.touch(&mut slot.lru, clock);
+        if let Some((access, clock)) = touch {
+            access.touch(&mut slot.lru, clock);
+        }
         Some(&mut slot.value)
     }
 
@@ -223,9 +237,11 @@ impl Keyspace {
         if self.expire_if_needed(db, key, now) {
             return None;
         }
-        let (clock, access) = (self.lru_clock, self.access);
+        let touch = self.lookup_access();
         let slot = self.dbs[db].keys.get_mut(key)?;
-        access.touch(&mut slot.lru, clock);
+        if let Some((access, clock)) = touch {
+            access.touch(&mut slot.lru, clock);
+        }
         Some(&mut slot.value)
     }
 
@@ -241,6 +257,7 @@ impl Keyspace {
     ) -> (&mut Value, bool) {
         self.expire_if_needed(db, key, now);
         let (clock, access) = (self.lru_clock, self.access);
+        let touch = self.lookup_access();
         let (slot, created) = self.dbs[db].keys.get_or_insert_with(
             key,
             || SBytes::new(key),
@@ -249,7 +266,7 @@ impl Keyspace {
                 lru: access.fresh(clock),
             },
         );
-        if !created {
+        if let (false, Some((access, clock))) = (created, touch) {
             access.touch(&mut slot.lru, clock);
         }
         (&mut slot.value, created)

@@ -50,6 +50,8 @@ pub struct WriteOptions {
     /// `maxmemory-policy`: an LRU policy writes each key's idle time, an LFU one its
     /// access frequency, any other neither.
     pub policy: Policy,
+    /// `rdb-key-save-delay`: see [`key_save_delay`].
+    pub key_delay_us: i64,
 }
 
 impl Default for WriteOptions {
@@ -59,7 +61,17 @@ impl Default for WriteOptions {
             checksum: true,
             aof_base: false,
             policy: Policy::NoEviction,
+            key_delay_us: 0,
         }
+    }
+}
+
+/// The pause after each key that `rdb-key-save-delay` asks for, so that tests can hold a
+/// snapshot in progress: `usec` microseconds when positive, one microsecond with a chance
+/// of 1 in `-usec` when negative (Redis's `debugDelay`).
+pub fn key_save_delay(usec: i64) {
+    if usec > 0 || (usec < 0 && fastrand::i64(0..usec.saturating_neg()) == 0) {
+        std::thread::sleep(std::time::Duration::from_micros(usec.max(1) as u64));
     }
 }
 
@@ -166,6 +178,9 @@ pub fn write(w: impl Write, ks: &Keyspace, aux: &Aux, opts: &WriteOptions) -> Re
             w.write_all(&[type_of(&slot.value)])?;
             write_bytes(&mut w, key, opts.compression)?;
             write_object(&mut w, &slot.value, save)?;
+            if opts.key_delay_us != 0 {
+                key_save_delay(opts.key_delay_us);
+            }
         }
     }
     w.write_all(&[OP_EOF])?;

@@ -355,6 +355,7 @@ pub fn write_base(ks: &Keyspace, cfg: &Config, dest: &Path, now: i64) -> std::io
                 checksum: cfg.rdbchecksum,
                 aof_base: true,
                 policy: crate::evict::policy(cfg),
+                key_delay_us: cfg.rdb_key_save_delay,
             };
             persist::rdb::write(&mut w, ks, &aux, &opts).map_err(std::io::Error::other)?;
         } else {
@@ -435,8 +436,8 @@ pub fn write_commands(
                 bulk(w, key)?;
                 bulk(w, at.to_string().as_bytes())?;
             }
-            if key_delay > 0 || (key_delay < 0 && fastrand::i64(0..-key_delay) == 0) {
-                std::thread::sleep(std::time::Duration::from_micros(key_delay.max(1) as u64));
+            if key_delay != 0 {
+                persist::rdb::key_save_delay(key_delay);
             }
         }
     }
