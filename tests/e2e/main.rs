@@ -37,12 +37,15 @@
 //!   propagated and notified.
 //! - [`check_rdb`]: `redoubt check-rdb` against redis-check-rdb on good and damaged files.
 //! - [`rdb_lru`]: LRU idle times and LFU counters in RDB files, exchanged with redis-server.
+//! - [`debug_reload`]: DEBUG RELOAD and DEBUG POPULATE against redis-server, replicas across
+//!   a reload.
 
 mod aof;
 mod blocking;
 mod check_rdb;
 mod clients;
 mod config;
+mod debug_reload;
 mod failover;
 mod faultproxy;
 mod geo;

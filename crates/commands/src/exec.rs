@@ -229,7 +229,8 @@ pub fn call(
     after_keyspace_events(ks, srv, Some((client, out)));
     match rewrite {
         Some(r) => crate::propagate::propagate(srv, client.db, &r),
-        None if ks.dirty != dirty_before => crate::propagate::propagate(srv, client.db, args),
+        // Only growth: a save resets the count (SAVE, DEBUG RELOAD), which is no write.
+        None if ks.dirty > dirty_before => crate::propagate::propagate(srv, client.db, args),
         None => {}
     }
     // A blocked client's re-run was shown to monitors when it first ran.

@@ -107,7 +107,7 @@ pub fn disk_error(srv: &ServerState) -> Option<CmdError> {
     crate::aof::write_error(srv).map(CmdError::AofMisConf)
 }
 
-fn rdb_path(srv: &ServerState) -> PathBuf {
+pub(crate) fn rdb_path(srv: &ServerState) -> PathBuf {
     PathBuf::from(&srv.config.dbfilename)
 }
 

@@ -1,6 +1,10 @@
 //! DEBUG: the subset of Redis's debugging subcommands that tests and tools rely on — SLEEP,
-//! OBJECT, SET-ACTIVE-EXPIRE, ERROR, HELP. The gate refuses DEBUG unless
-//! `enable-debug-command` allows it (the PROTECTED flag).
+//! OBJECT, SET-ACTIVE-EXPIRE, ERROR, HELP here, RELOAD in [`reload`], POPULATE in
+//! [`populate`]. The gate refuses DEBUG unless `enable-debug-command` allows it (the
+//! PROTECTED flag).
+
+mod populate;
+mod reload;
 
 use keyspace::Value;
 
@@ -28,6 +32,8 @@ fn debug(ctx: &mut Ctx) -> CmdResult {
         ("help", 2) => help(ctx),
         ("sleep", 3) => sleep(ctx),
         ("object", 3) => object(ctx),
+        ("reload", _) => reload::reload(ctx),
+        ("populate", 3..=5) => populate::populate(ctx),
         ("set-active-expire", 3) => {
             ctx.srv.config.active_expire_enabled = atoi(ctx.arg(2)) != 0;
             ctx.out.ok();
@@ -146,6 +152,24 @@ fn help(ctx: &mut Ctx) -> CmdResult {
             "    unit tests to simulate Redis errors.",
             "OBJECT <key>",
             "    Show low level info about `key` and associated value.",
+            "POPULATE <count> [<prefix>] [<size>]",
+            "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+            "    it is used instead of the 'key' prefix. These are not propagated to",
+            "    replicas. Cluster slots are not respected so keys not belonging to the",
+            "    current node can be created in cluster mode.",
+            "RELOAD [option ...]",
+            "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+            "    * MERGE: conflicting keys will be loaded from RDB.",
+            "    * NOFLUSH: the existing database will not be removed before load, but",
+            "      conflicting keys will generate an exception and kill the server.",
+            "    * NOSAVE: the database will be loaded from an existing RDB file.",
+            "    Examples:",
+            "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+            "      the database.",
+            "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+            "      existing RDB file.",
+            "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+            "      file to the database.",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Setting it to 0 disables expiring keys in background when they are not",
             "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
