@@ -70,6 +70,7 @@ pub async fn serve(shared: Shared, mut stream: TcpStream, me: Rc<ClientShared>) 
         match read_some(&stream, &mut inbuf) {
             Ok(0) => eof = true,
             Ok(n) => {
+                crate::coalesce::note_read(client.id);
                 let mut core = shared.borrow_mut();
                 core.srv.stats.net_input_bytes += n as u64;
                 if inbuf.len() as u64 > core.srv.config.client_query_buffer_limit {

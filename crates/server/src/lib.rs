@@ -17,6 +17,7 @@
 //! state are owned by that thread and reached through one `Rc<RefCell<Core>>`, borrowed only
 //! while a batch of commands executes and never across an `.await` — no lock per command.
 
+mod coalesce;
 pub mod conn;
 pub mod cron;
 pub mod evict;
@@ -52,8 +53,11 @@ pub struct Options {
 /// Runs a server until SHUTDOWN or a signal; returns the exit code.
 pub fn run(mut config: Config, opts: Options) -> std::io::Result<i32> {
     let fd_notes = adjust_open_files_limit(&mut config);
+    coalesce::tighten_timer_slack();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        .on_thread_park(coalesce::before_park)
+        .on_thread_unpark(coalesce::after_unpark)
         .build()?;
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async move {
