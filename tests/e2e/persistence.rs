@@ -80,7 +80,8 @@ fn info_field(port: u16, field: &str) -> String {
         .unwrap_or_else(|| panic!("no {field} in {info}"))
 }
 
-fn check_rdb(path: &Path) {
+/// Runs redis-check-rdb on `path` and asserts it finds the file sound.
+pub(crate) fn check_rdb(path: &Path) {
     let bin = which("redis-check-rdb")
         .expect("redis-check-rdb (redis-tools) is installed by scripts/test.sh");
     let out = Command::new(bin).arg(path).output().unwrap();

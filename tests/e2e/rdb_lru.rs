@@ -6,9 +6,8 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::Path;
 
-use crate::kit::{which, Raw, Server};
+use crate::kit::{Raw, Server};
 use crate::replication::{link_up, text, wait_until};
 
 /// Every read counts (log factor 0) and nothing decays, so counters are exact.
@@ -282,16 +281,6 @@ fn opcodes_sit_where_redis_puts_them() {
     }
 }
 
-fn check_rdb(path: &Path) {
-    let bin = which("redis-check-rdb").expect("redis-check-rdb is installed by scripts/test.sh");
-    let out = std::process::Command::new(bin).arg(path).output().unwrap();
-    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
-    assert!(
-        out.status.success() && all.contains("RDB looks OK"),
-        "redis-check-rdb: {all}"
-    );
-}
-
 #[test]
 fn redis_check_rdb_accepts_files_with_idle_and_freq() {
     for (policy, dataset) in [(LFU, lfu_dataset as Dataset), (LRU, lru_dataset)] {
@@ -299,7 +288,7 @@ fn redis_check_rdb_accepts_files_with_idle_and_freq() {
         dataset(&mut s.raw());
         let file = save(&s);
         assert!(file.contains(&0xf8) || file.contains(&0xf9));
-        check_rdb(&s.dir.join("dump.rdb"));
+        crate::persistence::check_rdb(&s.dir.join("dump.rdb"));
     }
 }
 
