@@ -612,7 +612,7 @@ fn populate_notifies_new_keys_and_touches_watchers() {
         "--notify-keyspace-events",
         "KEAn",
     ]);
-    // Made before subscribing: Redoubt does not send SET's `new` event yet.
+    // Made before subscribing, so that only POPULATE's events are read below.
     d.run("DEBUG SET-ACTIVE-EXPIRE 0\nSET e:0 old PX 1\nDEBUG SLEEP 0.01");
     let (mut sa, mut sb) = d.keyspace_subscribers();
     d.run("DEBUG POPULATE 2 e\nDEBUG POPULATE 2 e");

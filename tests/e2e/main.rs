@@ -39,6 +39,8 @@
 //! - [`rdb_lru`]: LRU idle times and LFU counters in RDB files, exchanged with redis-server.
 //! - [`debug_reload`]: DEBUG RELOAD and DEBUG POPULATE against redis-server, replicas across
 //!   a reload.
+//! - [`new_events`]: the `new` keyspace event of every key-creating command, on primaries and
+//!   replicas, against redis-server; SAVE's failure reply.
 
 mod aof;
 mod blocking;
@@ -61,6 +63,7 @@ mod lists_random;
 mod maxmemory;
 mod mixed_random;
 mod netns;
+mod new_events;
 mod nolostwrite;
 mod obuf;
 mod persistence;

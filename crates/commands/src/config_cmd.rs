@@ -186,6 +186,7 @@ fn config_set(ctx: &mut Ctx) -> CmdResult {
         }
     }
     crate::evict::on_config_set(ctx.ks, ctx.srv, old_maxmemory, ctx.now);
+    crate::pubsub::sync_notify_flags(ctx.ks, &ctx.srv.config);
     ctx.out.ok();
     Ok(())
 }

@@ -22,6 +22,11 @@ pub struct Ctx<'a> {
     pub entry: &'static Entry,
     /// What to propagate instead of `args` (the effective, deterministic form).
     pub rewrite: Option<Vec<Bytes>>,
+    /// Where in `out` this client's own messages about keyspace events recorded since (keys
+    /// expired by a lookup, keys created) belong: the reply's end when the handler started
+    /// or last notified. Redis sends those from inside the lookup or `dbAdd`, before the
+    /// reply the handler writes next, so a subscribed caller (RESP3) reads them first.
+    pub events_at: usize,
 }
 
 impl<'a> Ctx<'a> {
@@ -62,13 +67,16 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn notify_db(&mut self, class: u32, event: &str, key: &[u8], db: usize) {
-        if self.srv.config.notify_keyspace_events & class == 0 {
+        let flags = self.srv.config.notify_keyspace_events;
+        if flags & (class | crate::config::notify::NEW) == 0 {
             return;
         }
-        // Keys this command's lookups found expired were deleted before it acted: their
-        // `expired` events (and DELs) go first, as Redis sends them from inside the lookup.
-        if !self.ks.events.expired.is_empty() {
-            crate::exec::after_keyspace_events(self.ks, self.srv, Some((self.client, self.out)));
+        // Keys this command's lookups found expired were deleted before it acted, and keys it
+        // created were created before it notifies: their `expired` events (and DELs) and
+        // `new` events go first, as Redis sends them from inside the lookup and `dbAdd`.
+        self.flush_keyspace_events();
+        if flags & class == 0 {
+            return;
         }
         crate::pubsub::notify_keyspace_event(
             self.srv,
@@ -78,6 +86,34 @@ impl<'a> Ctx<'a> {
             key,
             db,
         );
+        self.events_at = self.out.len();
+    }
+
+    /// Sends now what the keyspace recorded so far (expired and created keys' events, DELs)
+    /// rather than after the handler; what this client gets itself goes in its reply at
+    /// [`Ctx::events_at`].
+    pub fn flush_keyspace_events(&mut self) {
+        if (self.ks.events.expired.len() | self.ks.events.created.len()) == 0 {
+            return;
+        }
+        if !self.client.in_pubsub() {
+            crate::exec::after_keyspace_events(self.ks, self.srv, Some((self.client, self.out)));
+            return;
+        }
+        // The reply written since `events_at` is set aside while the messages go in.
+        let at = self.events_at.min(self.out.len());
+        let reply = self.out.buf[at..].to_vec();
+        self.out.buf.truncate(at);
+        crate::exec::after_keyspace_events(self.ks, self.srv, Some((self.client, self.out)));
+        self.events_at = self.out.len();
+        self.out.buf.extend_from_slice(&reply);
+    }
+
+    /// The reply written so far comes before the keyspace events recorded from now on (a
+    /// command that answers with an old value before it creates the key: SET … GET, GETSET).
+    pub fn replied(&mut self) {
+        self.flush_keyspace_events();
+        self.events_at = self.out.len();
     }
 
     /// The full name of the running command (`get`, `config|get`).

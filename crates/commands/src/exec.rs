@@ -8,6 +8,7 @@ use bytes::Bytes;
 use resp::{Proto, ReplyWriter};
 
 use crate::client::{Client, Multi, ReplyMode};
+use crate::config::notify;
 use crate::ctx::Ctx;
 use crate::errors::{unknown_command, CmdError};
 use keyspace::Keyspace;
@@ -194,6 +195,7 @@ pub fn call(
     let start = Instant::now();
     let dirty_before = ks.dirty;
     ks.child_active = srv.has_active_child();
+    let events_at = out.len();
     let mut ctx = Ctx {
         args,
         ks: &mut *ks,
@@ -203,8 +205,11 @@ pub fn call(
         now,
         entry,
         rewrite: None,
+        events_at,
     };
     let result = (entry.spec.handler)(&mut ctx);
+    // What the keyspace recorded goes out now, before an error reply.
+    ctx.flush_keyspace_events();
     let rewrite = ctx.rewrite.take();
     let usec = start.elapsed().as_micros() as u64;
     let failed = result.is_err();
@@ -226,7 +231,7 @@ pub fn call(
         crate::server::latency::on_call(srv, entry, usec, now);
     }
     client.shared.last_cmd.set(Some(entry.id));
-    after_keyspace_events(ks, srv, Some((client, out)));
+    break_watches(ks, srv);
     match rewrite {
         Some(r) => crate::propagate::propagate(srv, client.db, &r),
         // Only growth: a save resets the count (SAVE, DEBUG RELOAD), which is no write.
@@ -245,37 +250,58 @@ pub fn call(
     }
 }
 
-/// Acts on what the keyspace recorded: expired keys are propagated as DEL and notified;
-/// touched watched keys break their watchers' transactions.
+/// Acts on what the keyspace recorded: expired keys are propagated as DEL and notified,
+/// created keys notified as `new` (both in the order they happened); touched watched keys
+/// break their watchers' transactions.
 pub fn after_keyspace_events(
     ks: &mut Keyspace,
     srv: &mut ServerState,
     mut me: Option<(&mut Client, &mut ReplyWriter)>,
 ) {
-    if !ks.events.expired.is_empty() {
+    // One test for both queues: `created` stays empty unless the `n` class is on.
+    if (ks.events.expired.len() | ks.events.created.len()) != 0 {
         let expired = std::mem::take(&mut ks.events.expired);
-        for (db, key) in &expired {
-            let del = vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)];
-            crate::propagate::propagate(srv, *db, &del);
-            if srv.config.notify_keyspace_events & crate::config::notify::EXPIRED != 0 {
-                let me = me.as_mut().map(|(c, o)| (&mut **c, &mut **o));
-                crate::pubsub::notify_keyspace_event(
-                    srv,
-                    me,
-                    crate::config::notify::EXPIRED,
-                    "expired",
-                    key,
-                    *db,
-                );
+        let created = std::mem::take(&mut ks.events.created);
+        let mut sent = 0;
+        for (db, key, after) in &created {
+            let upto = (*after).clamp(sent, expired.len());
+            for (db, key) in &expired[sent..upto] {
+                on_expired(srv, &mut me, *db, key);
             }
+            sent = upto;
+            let me = me.as_mut().map(|(c, o)| (&mut **c, &mut **o));
+            crate::pubsub::notify_keyspace_event(srv, me, notify::NEW, "new", key, *db);
+        }
+        for (db, key) in &expired[sent..] {
+            on_expired(srv, &mut me, *db, key);
         }
     }
+    break_watches(ks, srv);
+}
+
+/// Transactions watching keys that changed will fail.
+fn break_watches(ks: &mut Keyspace, srv: &mut ServerState) {
     if !ks.events.touched.is_empty() {
         for k in std::mem::take(&mut ks.events.touched) {
             if let Some(ids) = srv.watchers.get(&k) {
                 srv.cas_dirty.extend(ids.iter().copied());
             }
         }
+    }
+}
+
+/// A key deleted because it expired: `DEL` to replicas and the AOF, the `expired` event.
+fn on_expired(
+    srv: &mut ServerState,
+    me: &mut Option<(&mut Client, &mut ReplyWriter)>,
+    db: usize,
+    key: &[u8],
+) {
+    let del = vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)];
+    crate::propagate::propagate(srv, db, &del);
+    if srv.config.notify_keyspace_events & notify::EXPIRED != 0 {
+        let me = me.as_mut().map(|(c, o)| (&mut **c, &mut **o));
+        crate::pubsub::notify_keyspace_event(srv, me, notify::EXPIRED, "expired", key, db);
     }
 }
 

@@ -320,8 +320,11 @@ fn save_cmd(ctx: &mut Ctx) -> CmdResult {
     if ctx.srv.persist.rdb_child().is_some() {
         return Err(CmdError::BgsaveInProgress);
     }
-    save(ctx.ks, ctx.srv, ctx.now)
-        .map_err(|_| CmdError::err("Errors trying to SAVE. Check logs."))?;
+    // Redis answers its bare shared `-ERR` here; the cause goes to the log.
+    if let Err(e) = save(ctx.ks, ctx.srv, ctx.now) {
+        crate::aof::log(ctx.srv, '#', &format!("Error saving DB on disk: {e}"));
+        return Err(CmdError::Raw("ERR".into()));
+    }
     ctx.out.ok();
     Ok(())
 }

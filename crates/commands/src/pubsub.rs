@@ -347,6 +347,12 @@ pub fn notify_keyspace_event(
     }
 }
 
+/// Keeps the keyspace recording created keys exactly while the `n` class is on (at start-up
+/// and after CONFIG SET), so that with it off a key's creation costs one flag test.
+pub fn sync_notify_flags(ks: &mut keyspace::Keyspace, cfg: &crate::config::Config) {
+    ks.track_new = cfg.notify_keyspace_events & crate::config::notify::NEW != 0;
+}
+
 /// Sends a command line to every MONITOR client, formatted as Redis does.
 pub fn feed_monitors(srv: &mut ServerState, client: &Client, args: &[Bytes], now: i64) {
     let mut line = format!(

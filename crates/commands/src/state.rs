@@ -181,6 +181,7 @@ impl Core {
         let mut ks = Keyspace::new(config.databases);
         ks.lru_clock = (now_ms / 1000) as u32;
         crate::evict::sync_config(&mut ks, &config);
+        crate::pubsub::sync_notify_flags(&mut ks, &config);
         let mut srv = ServerState::new(config, now_ms);
         srv.stats.commands = vec![CmdStat::default(); crate::table::table().entries.len()];
         crate::server::memory::record_startup();

@@ -337,6 +337,8 @@ pub(crate) fn del_word(lazy: bool) -> Bytes {
 /// GETSET key value
 fn getset(ctx: &mut Ctx) -> CmdResult {
     get_generic(ctx, 1)?;
+    // The old value is answered before the key is created (and `new` sent).
+    ctx.replied();
     let (db, key, val) = (ctx.db(), ctx.arg(1), ctx.arg(2));
     ctx.ks.set(db, key, Value::string(val), Ttl::Clear);
     ctx.notify(notify::STRING, "set", key);

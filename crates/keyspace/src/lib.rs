@@ -44,6 +44,9 @@ pub struct Events {
     pub ready: Vec<(usize, SBytes)>,
     /// Databases swapped while `track_ready` was on: any of their keys may now be ready.
     pub ready_dbs: Vec<usize>,
+    /// Keys created while `track_new` was on (Redis's `new` event, sent from `dbAdd`), each
+    /// with the length `expired` had then, so that both go out in the order they happened.
+    pub created: Vec<(usize, SBytes, usize)>,
 }
 
 /// Counters INFO stats reports.
@@ -80,6 +83,9 @@ pub struct Keyspace {
     pub(crate) evict_pool: evict::EvictPool,
     /// Some client is blocked on keys: writes of lists and sorted sets go to `events.ready`.
     pub track_ready: bool,
+    /// The `n` class of `notify-keyspace-events` is on: keys created go to `events.created`.
+    /// Loaders clear it while they read a file (Redis's `dbAddRDBLoad` sends no event).
+    pub track_new: bool,
     /// A forked child is writing a snapshot: lookups leave access fields alone, so that a
     /// read does not make the kernel copy the page the key sits on (Redis's lookupKey makes
     /// the same exception while it has a child).
@@ -99,6 +105,7 @@ impl Keyspace {
             access: Access::Lru,
             evict_pool: Default::default(),
             track_ready: false,
+            track_new: false,
             child_active: false,
         }
     }
@@ -247,7 +254,8 @@ impl Keyspace {
 
     /// A key's value, inserting `make()` when it is missing, with one lookup (INCR on a new
     /// counter). Untracked like [`Keyspace::get_mut_untracked`]: call
-    /// [`Keyspace::modified`] once the change is made. `true` when the key was created.
+    /// [`Keyspace::modified`] once the change is made (a creation's `new` event is recorded
+    /// here all the same). `true` when the key was created.
     pub fn get_or_insert_untracked(
         &mut self,
         db: usize,
@@ -269,6 +277,10 @@ impl Keyspace {
         if let (false, Some((access, clock))) = (created, touch) {
             access.touch(&mut slot.lru, clock);
         }
+        if created && self.track_new {
+            let after = self.events.expired.len();
+            self.events.created.push((db, SBytes::new(key), after));
+        }
         (&mut slot.value, created)
     }
 
@@ -281,15 +293,17 @@ impl Keyspace {
 
     /// Writes a key as Redis's `setKey` does. Returns true when the key was created.
     ///
-    /// Blocked clients are signalled only when the key is created (Redis signals from
-    /// `dbAdd`): a list or sorted set that overwrites a key (SORT, ZUNIONSTORE… STORE onto a
-    /// string, say) leaves them waiting in Redis 7.0. See [`Keyspace::add`].
+    /// Blocked clients are signalled, and the `new` event recorded, only when the key is
+    /// created (Redis does both from `dbAdd`): a list or sorted set that overwrites a key
+    /// (SORT, ZUNIONSTORE… STORE onto a string, say) leaves them waiting in Redis 7.0. See
+    /// [`Keyspace::add`].
     pub fn set(&mut self, db: usize, key: &[u8], value: Value, ttl: Ttl) -> bool {
         self.write(db, key, value, ttl, false)
     }
 
     /// Writes a key as Redis's `dbDelete` + `dbAdd` do (COPY … REPLACE, RENAME, MOVE):
-    /// blocked clients are signalled even when a value was replaced. True when created.
+    /// blocked clients are signalled, and `new` recorded, even when a value was replaced.
+    /// True when created.
     pub fn add(&mut self, db: usize, key: &[u8], value: Value, ttl: Ttl) -> bool {
         self.write(db, key, value, ttl, true)
     }
@@ -303,6 +317,10 @@ impl Keyspace {
         let created = d.put(key, value, ttl, clock, access);
         if blocks && (created || signal) {
             self.events.ready.push((db, SBytes::new(key)));
+        }
+        if self.track_new && (created || signal) {
+            let after = self.events.expired.len();
+            self.events.created.push((db, SBytes::new(key), after));
         }
         created
     }

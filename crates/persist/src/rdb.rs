@@ -232,6 +232,15 @@ pub struct Loaded {
 /// A key's recorded idle time or frequency is applied if `ks` tracks that kind (its
 /// `access` and `lru_clock` must be set before loading).
 pub fn load(r: impl Read, ks: &mut Keyspace, skip_expired_before: Option<i64>) -> Result<Loaded> {
+    // Keys read from a file are not created by a command: no `new` event for them (Redis's
+    // `dbAddRDBLoad`).
+    let track_new = std::mem::replace(&mut ks.track_new, false);
+    let loaded = load_keys(r, ks, skip_expired_before);
+    ks.track_new = track_new;
+    loaded
+}
+
+fn load_keys(r: impl Read, ks: &mut Keyspace, skip_expired_before: Option<i64>) -> Result<Loaded> {
     let mut r = CrcReader {
         inner: r,
         crc: Crc64::new(),

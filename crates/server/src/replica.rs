@@ -348,6 +348,7 @@ fn adopt_data(ks: &mut Keyspace, fresh: Keyspace) {
     ks.lru_clock = old.lru_clock;
     ks.access = old.access;
     ks.track_ready = old.track_ready;
+    ks.track_new = old.track_new;
 }
 
 /// `+CONTINUE [<new replid>]`: the primary's history continues ours; adopt its id if new.

@@ -194,8 +194,10 @@ fn geoadd(ctx: &mut Ctx) -> CmdResult {
         now: ctx.now,
         entry,
         rewrite: None,
+        events_at: ctx.events_at,
     };
     let result = (entry.spec.handler)(&mut zadd);
+    ctx.events_at = zadd.events_at;
     if ctx.ks.dirty != dirty {
         ctx.propagate_as(zargs);
     }

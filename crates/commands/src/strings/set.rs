@@ -125,6 +125,8 @@ fn set_generic(
     };
     if flags & GET != 0 {
         get_generic(ctx, 1)?;
+        // The old value is answered before the key is created (and `new` sent).
+        ctx.replied();
     }
     let key = ctx.arg(1);
     let found = exists_for_write(ctx, key, flags & (NX | XX) != 0);

@@ -4,12 +4,12 @@
 //!
 //! As in Redis 7.0 this is not a change to the dataset as far as persistence goes: nothing is
 //! propagated (replicas and the AOF never see the keys), `rdb_changes_since_last_save` does
-//! not move. Each key created does fire a `new` keyspace event and touches its watchers; an
-//! expired key in the way is deleted (and that deletion propagated) as any write lookup does.
+//! not move. Each key created does fire a `new` keyspace event (recorded by the keyspace, as
+//! for any creation) and touches its watchers; an expired key in the way is deleted (and that
+//! deletion propagated) as any write lookup does.
 
 use keyspace::{SBytes, Value};
 
-use crate::config::notify;
 use crate::ctx::Ctx;
 use crate::errors::{CmdError, CmdResult};
 
@@ -48,7 +48,6 @@ pub(super) fn populate(ctx: &mut Ctx) -> CmdResult {
         }
     };
     let dirty = ctx.ks.dirty;
-    let notify_new = ctx.srv.config.notify_keyspace_events & notify::NEW != 0;
     // Keys go in batches whose table slots are prefetched together: on a big table the
     // cache misses of the lookups are most of the cost, and this overlaps them.
     let mut num = itoa::Buffer::new();
@@ -82,9 +81,6 @@ pub(super) fn populate(ctx: &mut Ctx) -> CmdResult {
                 continue;
             }
             ctx.ks.modified(db, key, 1);
-            if notify_new {
-                ctx.notify(notify::NEW, "new", key);
-            }
         }
         start += n as u64;
     }

@@ -126,7 +126,11 @@ fn load(ks: &mut Keyspace, srv: &mut ServerState, now: i64, opts: Options) -> Re
         fresh.access = ks.access;
         let r = persist::rdb::load(reader, &mut fresh, skip_expired);
         let partial = key_count(&fresh);
-        merge(ks, fresh, opts.merge)?;
+        // Merged keys come from the file, as loaded ones: no `new` events.
+        let track_new = std::mem::replace(&mut ks.track_new, false);
+        let merged = merge(ks, fresh, opts.merge);
+        ks.track_new = track_new;
+        merged?;
         r.map_err(|_| partial)
     };
     let p = &mut srv.persist;
