@@ -1,4 +1,5 @@
-//! Transparent huge pages for the server's heap (`heap-hugepages`, Redoubt's own directive).
+//! Transparent huge pages for the server's heap (`heap-hugepages`, Redoubt's own directive,
+//! off by default: see the README for the stall that keeps it so).
 //!
 //! BGSAVE, BGREWRITEAOF and full syncs fork, and the fork stops every client for as long as
 //! the kernel takes to copy the parent's page tables: about 7 ms for a million keys with

@@ -233,8 +233,9 @@ pub struct Config {
     pub min_replicas_ack_writes: bool,
     /// Milliseconds a held write reply waits for its acknowledgements; 0 waits for ever.
     pub min_replicas_ack_timeout: u64,
-    /// Redoubt's own: back the heap with transparent huge pages (start-up only), which
-    /// makes the fork behind BGSAVE, BGREWRITEAOF and full syncs several times cheaper.
+    /// Redoubt's own, off by default: back the heap with transparent huge pages (start-up
+    /// only), which makes the fork behind BGSAVE, BGREWRITEAOF and full syncs several times
+    /// cheaper but showed a ~55 ms stall elsewhere (README).
     pub heap_hugepages: bool,
 
     // Security.
@@ -449,7 +450,7 @@ impl Default for Config {
             min_replicas_max_lag: 10,
             min_replicas_ack_writes: false,
             min_replicas_ack_timeout: 1000,
-            heap_hugepages: true,
+            heap_hugepages: false,
 
             requirepass: None,
             aclfile: String::new(),
