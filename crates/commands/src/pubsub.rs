@@ -385,22 +385,4 @@ fn fastrand_micro() -> i64 {
     (t.subsec_micros() % 1000) as i64
 }
 
-/// A quoted, escaped representation as Redis's `sdscatrepr` makes it.
-pub fn repr(b: &[u8]) -> String {
-    let mut s = String::from("\"");
-    for &c in b {
-        match c {
-            b'\\' => s.push_str("\\\\"),
-            b'"' => s.push_str("\\\""),
-            b'\n' => s.push_str("\\n"),
-            b'\r' => s.push_str("\\r"),
-            b'\t' => s.push_str("\\t"),
-            7 => s.push_str("\\a"),
-            8 => s.push_str("\\b"),
-            c if c.is_ascii_graphic() || c == b' ' => s.push(c as char),
-            c => s.push_str(&format!("\\x{c:02x}")),
-        }
-    }
-    s.push('"');
-    s
-}
+pub use resp::repr;

@@ -14,17 +14,10 @@ use crate::string::{read_string, RdbString};
 use crate::value::{rdb_type, read_object};
 use crate::{Error, RDB_VERSION};
 
-const OP_FUNCTION2: u8 = 245;
-const OP_FUNCTION_PRE_GA: u8 = 246;
-const OP_MODULE_AUX: u8 = 247;
-const OP_IDLE: u8 = 248;
-const OP_FREQ: u8 = 249;
-const OP_AUX: u8 = 250;
-const OP_RESIZEDB: u8 = 251;
-const OP_EXPIRETIME_MS: u8 = 252;
-const OP_EXPIRETIME: u8 = 253;
-const OP_SELECTDB: u8 = 254;
-const OP_EOF: u8 = 255;
+use crate::rdb::{
+    OP_AUX, OP_EOF, OP_EXPIRETIME, OP_EXPIRETIME_MS, OP_FREQ, OP_FUNCTION2, OP_FUNCTION_PRE_GA,
+    OP_IDLE, OP_MODULE_AUX, OP_RESIZEDB, OP_SELECTDB,
+};
 
 /// Type names as redis-check-rdb prints them, by type byte.
 const TYPE_NAMES: &[&str] = &[

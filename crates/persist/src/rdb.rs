@@ -17,16 +17,18 @@ use crate::string::{read_string, write_bytes};
 use crate::value::{read_object, type_of, write_object, SaveOptions};
 use crate::{read_u8, Error, Result, RDB_VERSION};
 
-const OP_FUNCTION2: u8 = 245;
-const OP_MODULE_AUX: u8 = 247;
-const OP_IDLE: u8 = 248;
-const OP_FREQ: u8 = 249;
-const OP_AUX: u8 = 250;
-const OP_RESIZEDB: u8 = 251;
-const OP_EXPIRETIME_MS: u8 = 252;
-const OP_EXPIRETIME: u8 = 253;
-const OP_SELECTDB: u8 = 254;
-const OP_EOF: u8 = 255;
+// RDB opcodes (shared with `check`).
+pub(crate) const OP_FUNCTION2: u8 = 245;
+pub(crate) const OP_FUNCTION_PRE_GA: u8 = 246;
+pub(crate) const OP_MODULE_AUX: u8 = 247;
+pub(crate) const OP_IDLE: u8 = 248;
+pub(crate) const OP_FREQ: u8 = 249;
+pub(crate) const OP_AUX: u8 = 250;
+pub(crate) const OP_RESIZEDB: u8 = 251;
+pub(crate) const OP_EXPIRETIME_MS: u8 = 252;
+pub(crate) const OP_EXPIRETIME: u8 = 253;
+pub(crate) const OP_SELECTDB: u8 = 254;
+pub(crate) const OP_EOF: u8 = 255;
 
 /// Aux fields a snapshot carries besides the data.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -12,7 +12,7 @@ pub mod request;
 pub mod writer;
 
 pub use frame::{Frame, FrameError};
-pub use request::{parse_request, split_inline_args, ProtocolError, RequestLimits};
+pub use request::{parse_request, repr, split_inline_args, ProtocolError, RequestLimits};
 pub use writer::{Proto, ReplyWriter};
 
 /// Parses a decimal `i64` exactly as Redis's `string2ll` does: optional '-', no '+', no leading

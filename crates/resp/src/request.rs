@@ -181,6 +181,28 @@ fn hex_val(c: u8) -> Option<u8> {
     (c as char).to_digit(16).map(|d| d as u8)
 }
 
+/// A quoted, escaped form of `b` as Redis's `sdscatrepr` writes it (the inverse of
+/// [`split_inline_args`]'s double quotes): MONITOR lines, redis.conf values, AOF manifests.
+pub fn repr(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len() + 2);
+    s.push('"');
+    for &c in b {
+        match c {
+            b'\\' => s.push_str("\\\\"),
+            b'"' => s.push_str("\\\""),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            7 => s.push_str("\\a"),
+            8 => s.push_str("\\b"),
+            0x20..=0x7e => s.push(c as char),
+            c => s.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    s.push('"');
+    s
+}
+
 /// Splits a line into arguments the way Redis's `sdssplitargs` does: white space separates,
 /// "double quotes" understand `\n \r \t \b \a \\ \" \xHH`, 'single quotes' only `\'`, and a
 /// closing quote must be followed by white space or the end. `None` for unbalanced quotes.

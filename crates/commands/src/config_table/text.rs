@@ -79,25 +79,7 @@ pub fn strtoll_full(s: &[u8]) -> Option<i64> {
 
 /// Quotes a value for redis.conf the way `sdscatrepr` does.
 pub fn repr(s: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(s.len() + 2);
-    out.push(b'"');
-    for &c in s {
-        match c {
-            b'\\' | b'"' => {
-                out.push(b'\\');
-                out.push(c);
-            }
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            7 => out.extend_from_slice(b"\\a"),
-            8 => out.extend_from_slice(b"\\b"),
-            0x20..=0x7e => out.push(c),
-            _ => out.extend_from_slice(format!("\\x{c:02x}").as_bytes()),
-        }
-    }
-    out.push(b'"');
-    out
+    resp::repr(s).into_bytes()
 }
 
 /// A memory value in redis.conf notation: `1gb`, `64mb`, `3kb` when exact, else bytes.

@@ -227,82 +227,9 @@ fn trim(b: &[u8]) -> &[u8] {
     &b[start..end]
 }
 
-/// Splits a line like Redis's `sdssplitargs`: spaces separate arguments; `"…"` allows
-/// `\n \r \t \b \a \\ \" \xHH` escapes; `'…'` allows `\'`. `None` on unbalanced quotes or
-/// a closing quote not followed by a space.
+/// Splits a manifest line like Redis's `sdssplitargs`; `None` on unbalanced quotes.
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    loop {
-        while i < line.len() && line[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if i >= line.len() {
-            return Some(out);
-        }
-        let mut cur = Vec::new();
-        let (mut inq, mut insq) = (false, false);
-        loop {
-            let c = line.get(i).copied();
-            if inq {
-                match c {
-                    None => return None,
-                    Some(b'\\') if i + 1 < line.len() => {
-                        let hex = |c: Option<&u8>| c.and_then(|c| (*c as char).to_digit(16));
-                        if let (b'x', Some(h), Some(l)) =
-                            (line[i + 1], hex(line.get(i + 2)), hex(line.get(i + 3)))
-                        {
-                            cur.push((h * 16 + l) as u8);
-                            i += 3;
-                        } else {
-                            i += 1;
-                            cur.push(match line[i] {
-                                b'n' => b'\n',
-                                b'r' => b'\r',
-                                b't' => b'\t',
-                                b'b' => 8,
-                                b'a' => 7,
-                                other => other,
-                            });
-                        }
-                    }
-                    Some(b'"') => {
-                        if line.get(i + 1).is_some_and(|c| !c.is_ascii_whitespace()) {
-                            return None;
-                        }
-                        i += 1;
-                        break;
-                    }
-                    Some(c) => cur.push(c),
-                }
-            } else if insq {
-                match c {
-                    None => return None,
-                    Some(b'\\') if line.get(i + 1) == Some(&b'\'') => {
-                        i += 1;
-                        cur.push(b'\'');
-                    }
-                    Some(b'\'') => {
-                        if line.get(i + 1).is_some_and(|c| !c.is_ascii_whitespace()) {
-                            return None;
-                        }
-                        i += 1;
-                        break;
-                    }
-                    Some(c) => cur.push(c),
-                }
-            } else {
-                match c {
-                    None | Some(b' ' | b'\n' | b'\r' | b'\t' | 0) => break,
-                    Some(b'"') => inq = true,
-                    Some(b'\'') => insq = true,
-                    Some(c) => cur.push(c),
-                }
-            }
-            i += 1;
-        }
-        out.push(cur);
-    }
+    resp::split_inline_args(line)
 }
 
 /// A name as the manifest writes it: verbatim, or quoted and escaped when it holds spaces,
@@ -314,20 +241,5 @@ pub fn repr_if_needed(name: &str) -> String {
     if !needs {
         return name.to_string();
     }
-    let mut s = String::from("\"");
-    for c in name.bytes() {
-        match c {
-            b'\\' => s.push_str("\\\\"),
-            b'"' => s.push_str("\\\""),
-            b'\n' => s.push_str("\\n"),
-            b'\r' => s.push_str("\\r"),
-            b'\t' => s.push_str("\\t"),
-            7 => s.push_str("\\a"),
-            8 => s.push_str("\\b"),
-            c if c.is_ascii_graphic() || c == b' ' => s.push(c as char),
-            c => s.push_str(&format!("\\x{c:02x}")),
-        }
-    }
-    s.push('"');
-    s
+    resp::repr(name.as_bytes())
 }
