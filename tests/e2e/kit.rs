@@ -276,6 +276,13 @@ impl Diff {
 impl Raw {
     /// Reads whatever arrives within `wait` (for asserting that nothing is sent).
     pub fn read_for(&mut self, wait: Duration) -> Vec<u8> {
+        self.fill_for(wait);
+        std::mem::take(&mut self.buf)
+    }
+
+    /// Reads into the buffer what arrives until the connection is quiet for `wait`, keeping
+    /// it for the next read; true when anything is buffered.
+    pub fn fill_for(&mut self, wait: Duration) -> bool {
         self.stream.set_read_timeout(Some(wait)).unwrap();
         let mut chunk = [0u8; 65536];
         while let Ok(n) = self.stream.read(&mut chunk) {
@@ -287,7 +294,7 @@ impl Raw {
         self.stream
             .set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
-        std::mem::take(&mut self.buf)
+        !self.buf.is_empty()
     }
 
     /// Reads `n` complete replies and returns their bytes concatenated.
