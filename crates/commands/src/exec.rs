@@ -194,7 +194,7 @@ pub fn call(
 ) {
     let start = Instant::now();
     let dirty_before = ks.dirty;
-    ks.child_active = srv.has_active_child();
+    ks.set_child_active(srv.has_active_child());
     let events_at = out.len();
     let mut ctx = Ctx {
         args,

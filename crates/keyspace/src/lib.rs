@@ -441,13 +441,39 @@ impl Keyspace {
         }
     }
 
-    /// Incremental rehash and shrink of every table; the cron calls this.
-    pub fn rehash_and_resize(&mut self, steps: usize) {
+    /// Records whether a forked child shares the process's pages (see `child_active`) and
+    /// makes every table avoid resizing meanwhile ([`dict::avoid_resize`]).
+    pub fn set_child_active(&mut self, active: bool) {
+        self.child_active = active;
+        dict::avoid_resize(active);
+    }
+
+    /// The cron's table upkeep (Redis's `databasesCron`): shrinks tables under 10% full, then,
+    /// when `rehash` (`activerehashing`), spends up to `budget` moving buckets of the first
+    /// database whose keys or expiries are mid-rehash. Nothing while a forked child shares
+    /// the pages: moving entries would make the kernel copy every page they sit on.
+    pub fn rehash_and_resize(&mut self, rehash: bool, budget: std::time::Duration) {
+        if self.child_active {
+            return;
+        }
         for d in &mut self.dbs {
             d.keys.maybe_shrink();
             d.expires.maybe_shrink();
-            d.keys.rehash_steps(steps);
-            d.expires.rehash_steps(steps);
+        }
+        if !rehash {
+            return;
+        }
+        let start = std::time::Instant::now();
+        if let Some(d) = self
+            .dbs
+            .iter_mut()
+            .find(|d| d.keys.is_rehashing() || d.expires.is_rehashing())
+        {
+            if d.keys.is_rehashing() {
+                while d.keys.rehash_steps(100) && start.elapsed() < budget {}
+            } else {
+                while d.expires.rehash_steps(100) && start.elapsed() < budget {}
+            }
         }
     }
 

@@ -107,7 +107,9 @@ pub fn tick(shared: &Shared, period: Duration) {
         }
         commands::exec::after_keyspace_events(&mut core.ks, &mut core.srv, None);
     }
-    core.ks.rehash_and_resize(100);
+    core.ks.set_child_active(core.srv.has_active_child());
+    core.ks
+        .rehash_and_resize(core.srv.config.activerehashing, Duration::from_millis(1));
     enforce_output_limits(core, now);
     for c in core.srv.clients.values() {
         if c.holds_buffers.get() && now - c.last_interaction_ms.get() > IDLE_SHRINK_MS {

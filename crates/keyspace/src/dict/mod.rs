@@ -16,6 +16,7 @@
 //!
 //! Submodules: `iter` (the borrowing, mutable and owning iterators) and `tests`.
 
+use std::cell::Cell;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::mem;
@@ -40,6 +41,27 @@ const EMPTY_VISITS_PER_STEP: usize = 10;
 /// Random bucket probes before `random_entry` falls back to a linear walk; only sparse tables
 /// the cron has not shrunk yet get that far.
 const RANDOM_PROBES: usize = 64;
+/// While growth is avoided, a table still grows past this many entries per bucket (Redis's
+/// `dict_force_resize_ratio`).
+const FORCE_RESIZE_RATIO: usize = 5;
+
+thread_local! {
+    /// Set while a forked child (BGSAVE, BGREWRITEAOF, a full sync) shares the parent's
+    /// pages: tables then grow only when badly overfull and never shrink, since moving
+    /// entries to a new table writes to every page they sit on and makes the kernel copy
+    /// each one (Redis's `dict_can_resize`). Per thread rather than per process: the server
+    /// keeps its key space on one thread, and tests running side by side stay independent.
+    static RESIZE_AVOIDED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Turns [`RESIZE_AVOIDED`] on or off for every table of this thread.
+pub fn avoid_resize(avoid: bool) {
+    RESIZE_AVOIDED.with(|a| a.set(avoid));
+}
+
+fn resize_avoided() -> bool {
+    RESIZE_AVOIDED.with(Cell::get)
+}
 
 type Link<K, V> = Option<Box<Entry<K, V>>>;
 
@@ -130,15 +152,25 @@ struct Table<K, V> {
 }
 
 impl<K, V> Table<K, V> {
-    /// In optimized builds LLVM turns this fill-with-`None` into a zeroed allocation (checked
-    /// on 2^24 buckets: microseconds, no pages touched), so a big grow costs no memset stall;
-    /// pages fault in as the incremental rehash reaches them.
+    /// Allocates the buckets zeroed (all `None`) through `alloc_zeroed`, which the allocator
+    /// serves with fresh demand-zero pages for large sizes. A big grow then costs no memset
+    /// stall: pages fault in one by one as the incremental rehash reaches them. (Collecting
+    /// `None`s instead compiled to a memset of the whole array: 10 ms for 2^21 buckets.)
     fn with_size(size: usize) -> Self {
         debug_assert!(size.is_power_of_two());
-        Table {
-            buckets: std::iter::repeat_with(|| None).take(size).collect(),
-            used: 0,
-        }
+        let layout = std::alloc::Layout::array::<Link<K, V>>(size).expect("bucket array size");
+        // SAFETY: `layout` has a non-zero size (size ≥ 1, a bucket is one pointer). All-zero
+        // bytes are a valid `None` for `Option<Box<_>>` (the null-pointer niche Rust
+        // guarantees), so the slice is initialised; `Box` frees it with the same layout,
+        // that of a `[Link; size]`, through the same global allocator.
+        let buckets = unsafe {
+            let ptr = std::alloc::alloc_zeroed(layout).cast::<Link<K, V>>();
+            if ptr.is_null() {
+                std::alloc::handle_alloc_error(layout);
+            }
+            Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, size))
+        };
+        Table { buckets, used: 0 }
     }
 
     fn size(&self) -> usize {
@@ -405,8 +437,9 @@ impl<K, V> Dict<K, V> {
         }
     }
 
-    /// Grows at load factor 1 (Redis's `_dictExpandIfNeeded`); never during a rehash, which
-    /// is at most a bucket-count of writes away from finishing.
+    /// Grows at load factor 1, or [`FORCE_RESIZE_RATIO`] while growth is avoided (Redis's
+    /// `_dictExpandIfNeeded`); never during a rehash, which is at most a bucket-count of
+    /// writes away from finishing.
     fn expand_if_needed(&mut self) {
         if self.is_rehashing() {
             return;
@@ -414,7 +447,9 @@ impl<K, V> Dict<K, V> {
         let t0 = &self.tables[0];
         if t0.size() == 0 {
             self.tables[0] = Table::with_size(INITIAL_SIZE);
-        } else if t0.used >= t0.size() {
+        } else if t0.used >= t0.size()
+            && (!resize_avoided() || t0.used / t0.size() > FORCE_RESIZE_RATIO)
+        {
             self.resize(t0.used.saturating_mul(2));
         }
     }
@@ -434,7 +469,7 @@ impl<K, V> Dict<K, V> {
     /// Shrinks when under 10% full (Redis's `htNeedsResize`; the cron calls this). An empty
     /// table is freed outright.
     pub fn maybe_shrink(&mut self) {
-        if self.is_rehashing() {
+        if self.is_rehashing() || resize_avoided() {
             return;
         }
         let t0 = &self.tables[0];

@@ -211,6 +211,41 @@ fn shrink_is_incremental() {
 }
 
 #[test]
+fn resizing_waits_while_a_child_shares_the_pages() {
+    let mut d = filled(64);
+    finish_rehash(&mut d);
+    assert_eq!(d.bucket_count(), 64);
+    avoid_resize(true);
+    // Past load factor 1 the table stays as it is, up to more than 5 entries per bucket.
+    let mut next = 64;
+    while next < 64 * 6 {
+        d.insert(key(next), next);
+        next += 1;
+        assert!(!d.is_rehashing(), "grew at {next} entries");
+    }
+    d.insert(key(next), next);
+    next += 1;
+    assert!(d.is_rehashing(), "over 5 per bucket it grows anyway");
+    finish_rehash(&mut d);
+    // Shrinking waits too.
+    for i in 20..next {
+        d.remove(&key(i));
+    }
+    let size = d.bucket_count();
+    d.maybe_shrink();
+    assert_eq!(d.bucket_count(), size);
+    assert!(!d.is_rehashing());
+    avoid_resize(false);
+    d.maybe_shrink();
+    assert!(d.is_rehashing());
+    finish_rehash(&mut d);
+    assert_eq!(d.bucket_count(), 32);
+    for i in 0..20 {
+        assert_eq!(d.get(&key(i)), Some(&i));
+    }
+}
+
+#[test]
 fn rehash_steps_bounds_empty_visits() {
     let mut d = filled(4096);
     finish_rehash(&mut d);
