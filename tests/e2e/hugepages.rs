@@ -55,6 +55,12 @@ fn the_heap_uses_huge_pages_when_told_to() {
     for s in [&on, &off] {
         fill(&mut s.raw(), 150_000);
     }
+    // With `yes` the server re-executes itself (jemalloc reads its options before `main`):
+    // same pid, same name, and the allocator options are not passed on.
+    assert_eq!(
+        std::fs::read_to_string(format!("/proc/{}/comm", on.pid())).unwrap(),
+        "redoubt\n"
+    );
     let huge_on = anon_huge_bytes(on.pid());
     let huge_off = anon_huge_bytes(off.pid());
     // The allocator's first extent is mapped before the configuration is read.

@@ -23,6 +23,8 @@ pub enum LoadError {
 pub struct Loaded {
     pub config: Config,
     pub file: Option<String>,
+    /// Whether part of the configuration came from standard input (`-`).
+    pub from_stdin: bool,
 }
 
 /// Reads `[file] [--name value ...]` (and `-` for standard input) into a configuration.
@@ -62,7 +64,11 @@ pub fn load(args: &[String]) -> Result<Loaded, LoadError> {
     if let Ok(cwd) = std::env::current_dir() {
         config.dir = cwd.to_string_lossy().into_owned();
     }
-    Ok(Loaded { config, file })
+    Ok(Loaded {
+        config,
+        file,
+        from_stdin,
+    })
 }
 
 /// Redis's `getAbsolutePath`: relative paths are taken from the working directory at start.

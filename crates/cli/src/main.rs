@@ -73,6 +73,10 @@ fn server(exe: &str, args: &[String]) -> ExitCode {
         );
         return ExitCode::from(1);
     }
+    // Before anything else is started: with huge pages wanted this restarts the process.
+    if let Some(why) = hugepages::setup(cfg.heap_hugepages, loaded.from_stdin) {
+        warn(&cfg.logfile, 'M', &why);
+    }
     if cfg.daemonize {
         if let Err(e) = daemonize() {
             eprintln!("Cannot daemonize: {e}");
@@ -89,9 +93,6 @@ fn server(exe: &str, args: &[String]) -> ExitCode {
             "Configured to not listen anywhere, exiting.",
         );
         return ExitCode::from(1);
-    }
-    if let Some(why) = hugepages::apply(cfg.heap_hugepages) {
-        warn(&cfg.logfile, 'M', &why);
     }
     let pidfile = cfg.pidfile.clone();
     if !pidfile.is_empty() {
@@ -136,7 +137,7 @@ fn sentinel(args: &[String]) -> ExitCode {
         }
     };
     // A sentinel's heap is small: 2 MB pages would only add to its footprint.
-    hugepages::apply(false);
+    hugepages::setup(false, false);
     let st = &loaded.settings;
     let mut pidfile = st.pidfile.clone();
     if st.daemonize {
