@@ -39,6 +39,8 @@
 //! - [`rdb_lru`]: LRU idle times and LFU counters in RDB files, exchanged with redis-server.
 //! - [`debug_reload`]: DEBUG RELOAD and DEBUG POPULATE against redis-server, replicas across
 //!   a reload.
+//! - [`cpulist`]: `server_cpulist`, `bio_cpulist`, `bgsave_cpulist`, `aof_rewrite_cpulist`
+//!   read back from /proc.
 //! - [`new_events`]: the `new` keyspace event of every key-creating command, on primaries and
 //!   replicas, against redis-server; SAVE's failure reply.
 
@@ -47,6 +49,7 @@ mod blocking;
 mod check_rdb;
 mod clients;
 mod config;
+mod cpulist;
 mod debug_reload;
 mod failover;
 mod faultproxy;

@@ -25,6 +25,7 @@ pub mod config;
 pub mod config_cmd;
 pub mod config_table;
 pub mod connection;
+pub mod cpulist;
 pub mod ctx;
 pub mod errors;
 pub mod evict;

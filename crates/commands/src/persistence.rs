@@ -165,16 +165,23 @@ pub fn save(ks: &mut Keyspace, srv: &mut ServerState, now: i64) -> std::io::Resu
 }
 
 /// fork(2), timed for INFO's `latest_fork_usec` and counted in `total_forks` (Redis's
-/// `redisFork`). Returns what fork returns: the child's pid, 0 in the child, -1 on error.
+/// `redisFork`), the child pinned to `bgsave_cpulist` or `aof_rewrite_cpulist` by its
+/// `kind`. Returns what fork returns: the child's pid, 0 in the child, -1 on error.
 ///
 /// # Safety
 /// The child may only serialise the memory image it inherited and must leave with `_exit`,
 /// running no destructors and touching no runtime state (commands run on one thread; the AOF
 /// fsync thread holds no lock the child takes; jemalloc is fork-safe).
-pub(crate) unsafe fn fork_timed(srv: &mut ServerState) -> libc::pid_t {
+pub(crate) unsafe fn fork_timed(srv: &mut ServerState, kind: ChildKind) -> libc::pid_t {
     let started = std::time::Instant::now();
     // SAFETY: the caller's promise above.
     let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        crate::cpulist::apply(match kind {
+            ChildKind::Rdb => &srv.config.bgsave_cpulist,
+            ChildKind::Aof => &srv.config.aof_rewrite_cpulist,
+        });
+    }
     if pid > 0 {
         srv.stats.latest_fork_usec = started.elapsed().as_micros() as u64;
         srv.stats.total_forks += 1;
@@ -187,7 +194,7 @@ pub fn bgsave(ks: &Keyspace, srv: &mut ServerState, now: i64) -> std::io::Result
     let path = rdb_path(srv);
     srv.persist.last_attempt_ms = now;
     // SAFETY: the child only writes the file and leaves with `_exit`.
-    let pid = unsafe { fork_timed(srv) };
+    let pid = unsafe { fork_timed(srv, ChildKind::Rdb) };
     if pid < 0 {
         return Err(std::io::Error::last_os_error());
     }

@@ -53,6 +53,7 @@ pub struct Options {
 /// Runs a server until SHUTDOWN or a signal; returns the exit code.
 pub fn run(mut config: Config, opts: Options) -> std::io::Result<i32> {
     let fd_notes = adjust_open_files_limit(&mut config);
+    commands::cpulist::init(&config.server_cpulist, &config.bio_cpulist);
     coalesce::tighten_timer_slack();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

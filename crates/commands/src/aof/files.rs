@@ -243,6 +243,7 @@ pub fn remove_in_background(paths: Vec<PathBuf>) {
         .spawn({
             let paths = paths.clone();
             move || {
+                crate::cpulist::enter_background_thread();
                 for p in paths {
                     let _ = std::fs::remove_file(p);
                 }

@@ -93,7 +93,7 @@ pub fn start(ks: &Keyspace, srv: &mut ServerState, now: i64) -> Result<(), Logge
     // SAFETY: the child only serialises the memory image it inherited and leaves with
     // `_exit`. The other threads (the fsync thread) hold no lock the child takes; the
     // allocator (jemalloc) is fork-safe.
-    let pid = unsafe { crate::persistence::fork_timed(srv) };
+    let pid = unsafe { crate::persistence::fork_timed(srv, crate::persistence::ChildKind::Aof) };
     if pid < 0 {
         let e = std::io::Error::last_os_error();
         srv.aof.last_bgrewrite_ok = false;

@@ -142,7 +142,10 @@ impl Writer {
         let s = shared.clone();
         let spawned = std::thread::Builder::new()
             .name("aof-fsync".into())
-            .spawn(move || fsync_loop(s));
+            .spawn(move || {
+                crate::cpulist::enter_background_thread();
+                fsync_loop(s)
+            });
         if spawned.is_err() {
             // Without the thread, `always` falls back to fsyncing inline (see `request`).
             shared.lock().stop = true;

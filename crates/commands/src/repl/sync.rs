@@ -255,7 +255,7 @@ fn fork_snapshot(
     // child only serialises the memory image it inherited into the pipe and leaves with
     // `_exit`, running no destructors and touching no runtime state. If we die, its writes
     // fail (EPIPE; SIGPIPE is ignored) and it exits.
-    let pid = unsafe { crate::persistence::fork_timed(srv) };
+    let pid = unsafe { crate::persistence::fork_timed(srv, crate::persistence::ChildKind::Rdb) };
     if pid < 0 {
         return Err(std::io::Error::last_os_error());
     }
