@@ -8,10 +8,10 @@ rounds alternate redoubt, redis, redoubt, redis… and the tables show medians.
 2. Start-up load: the time from exec to the first PONG (the dataset loaded), from
    dump.rdb, from an AOF with an RDB preamble (base) plus an incremental file, and from an
    AOF of commands (`aof-use-rdb-preamble no`).
-3. Latency under a background save: redis-benchmark (SET and GET of random keys among the N,
-   -c 50, pinned to the client core) runs alone, then again while BGSAVE, then while
-   BGREWRITEAOF (appendonly yes, everysec) runs; p50/p99/max latency as redis-benchmark
-   reports them. The servers are pinned to one core and their forked children inherit it,
+3. Latency under a background save: redis-benchmark (SET, then GET, of random keys among the
+   N, -c 50, pinned to the client core) runs alone, then again with a BGSAVE, then with a
+   BGREWRITEAOF (appendonly yes, everysec), each test with its own job started 0.3 s in;
+   p50/p99/max latency as redis-benchmark reports them. The servers are pinned to one core and their forked children inherit it,
    so the child competes with the parent for that core, in both servers alike.
 """
 
@@ -163,9 +163,9 @@ def save_and_load(sides, n, rounds, commands):
            ("commands", m(a, "aof_cmd") / 1e6, m(b, "aof_cmd") / 1e6)], ".1f")
 
 
-def bench_latency(srv, n, requests, during=None):
-    """redis-benchmark SET,GET over the N keys; `during` is sent shortly after it starts.
-    Returns {test: (p50, p99, max)} in ms and whether the background job overlapped."""
+def bench_latency(srv, n, requests, test, during=None):
+    """redis-benchmark `test` (SET or GET) over the N keys; `during` is sent shortly after it
+    starts. Returns {test: (p50, p99, max)} in ms and whether the background job overlapped."""
     overlapped = [during is None]
 
     def trigger():
@@ -185,7 +185,7 @@ def bench_latency(srv, n, requests, during=None):
         th.start()
     out = subprocess.run(
         ["taskset", "-c", CLIENT_CORE, "redis-benchmark", "-p", str(srv.port), "-c", "50",
-         "-n", str(requests), "-r", str(n), "-t", "set,get", "--csv"],
+         "-n", str(requests), "-r", str(n), "-t", test.lower(), "--csv"],
         capture_output=True, text=True, timeout=600)
     if th:
         th.join()
@@ -208,18 +208,19 @@ def latency(sides, n, rounds, commands, requests):
                              "--auto-aof-rewrite-percentage", "0")
             pipe_load(srv, commands)
             wait_idle(srv)
+            # Each test gets its own background job, started 0.3 s into it.
             for what, cmd in (("alone", None), ("during BGSAVE", "BGSAVE"),
                               ("during BGREWRITEAOF", "BGREWRITEAOF")):
-                lat, overlapped = bench_latency(srv, n, requests, cmd)
-                wait_idle(srv)
-                if cmd:
-                    # The fork stops every client: the floor under the max latency.
-                    fork_ms = int(info(srv, "latest_fork_usec", "stats")) / 1000
-                    forks[side.name].setdefault(cmd, []).append(fork_ms)
-                if not overlapped:
-                    what += " (no overlap)"
-                for test, v in lat.items():
-                    res[side.name].setdefault((test, what), []).append(v)
+                for test in ("SET", "GET"):
+                    lat, overlapped = bench_latency(srv, n, requests, test, cmd)
+                    wait_idle(srv)
+                    if cmd:
+                        # The fork stops every client: the floor under the max latency.
+                        fork_ms = int(info(srv, "latest_fork_usec", "stats")) / 1000
+                        forks[side.name].setdefault(cmd, []).append(fork_ms)
+                    label = what if overlapped else what + " (no overlap)"
+                    for t, v in lat.items():
+                        res[side.name].setdefault((t, label), []).append(v)
             srv.stop()
             side.clean()
         print(f"  round {r + 1}/{rounds} done", flush=True)
