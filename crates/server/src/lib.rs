@@ -84,6 +84,7 @@ pub fn run(mut config: Config, opts: Options) -> std::io::Result<i32> {
         tokio::task::spawn_local(replica::manager(shared.clone()));
         tokio::task::spawn_local(repl_io::run(shared.clone()));
         tokio::task::spawn_local(evict::resume_task(shared.clone()));
+        tokio::task::spawn_local(aof_flusher(shared.clone()));
         log(&shared, "Ready to accept connections tcp");
         let code = cron::run(shared.clone(), stop.clone()).await;
         commands::config_cmd::set_listen_hook(None);
@@ -103,6 +104,17 @@ fn load_data(shared: &Shared) -> std::io::Result<()> {
     let mut c = shared.borrow_mut();
     let core = &mut *c;
     commands::aof::open_at_startup(&core.ks, &mut core.srv, now_ms()).map_err(|_| fatal())
+}
+
+/// Makes the AOF writes that connections share under `everysec` and `no` (one per turn of
+/// the event loop; see `commands::aof::WriteBatch`).
+async fn aof_flusher(shared: Shared) {
+    let batch = shared.borrow().srv.aof.write_batch();
+    loop {
+        let round = batch.next_round().await;
+        commands::aof::write_pending(&mut shared.borrow_mut().srv, false);
+        batch.finish(round);
+    }
 }
 
 /// Loads `dbfilename` if it exists.

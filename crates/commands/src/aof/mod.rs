@@ -8,7 +8,10 @@
 //!   apply order, collected in memory.
 //! - Before a batch's replies leave, the connection calls [`flush_before_reply`]: the
 //!   collected bytes are written to the file, and with `appendfsync always` the replies wait
-//!   for the fsync ([`writer`]). The cron writes what other paths collected (active expiry,
+//!   for the fsync ([`writer`]). With `everysec` and `no` the write is shared: every
+//!   connection that ran writes in one turn of the event loop waits for a single `write(2)`
+//!   made by the server's flusher task after them, as Redis writes the AOF once per loop turn in
+//!   `beforeSleep` ([`WriteBatch`]). The cron writes what other paths collected (active expiry,
 //!   a replica's stream) and runs scheduled and automatic rewrites ([`cron`]).
 //! - Start-up loads the files through the executor ([`load`]) and opens the incremental file
 //!   ([`open_at_startup`]).
@@ -23,7 +26,7 @@ pub mod load;
 pub mod rewrite;
 pub mod writer;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use keyspace::Keyspace;
@@ -133,6 +136,74 @@ pub struct AofState {
     /// Writes made anyway after two seconds of waiting for an fsync.
     pub delayed_fsync: u64,
     limit: rewrite::Limit,
+    batch: Rc<WriteBatch>,
+}
+
+/// One `write(2)` for the replies of many connections (`everysec`, `no`). A connection that
+/// ran writes takes a ticket and waits; the server's flusher task, woken by the first ticket
+/// of a round, yields once so that every connection ready in the same turn runs its batch, then
+/// writes everything collected and releases all tickets up to the round's.
+#[derive(Default)]
+pub struct WriteBatch {
+    /// The round the next ticket joins; equals `done` when no round is open.
+    wanted: Cell<u64>,
+    /// The last round written.
+    done: Cell<u64>,
+    want: tokio::sync::Notify,
+    written: tokio::sync::Notify,
+}
+
+impl std::fmt::Debug for WriteBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteBatch")
+            .field("wanted", &self.wanted.get())
+            .field("done", &self.done.get())
+            .finish()
+    }
+}
+
+/// What a connection's replies wait for before they leave.
+pub enum ReplyWait {
+    /// `always`: the fsync of what the batch wrote.
+    Synced(SyncWait),
+    /// `everysec`, `no`: the shared write of this round.
+    Written(Rc<WriteBatch>, u64),
+}
+
+impl ReplyWait {
+    pub async fn wait(self) {
+        match self {
+            ReplyWait::Synced(s) => s.wait().await,
+            ReplyWait::Written(b, ticket) => loop {
+                let notified = b.written.notified();
+                tokio::pin!(notified);
+                // Registered before the check, so a write in between still wakes us.
+                notified.as_mut().enable();
+                if b.done.get() >= ticket {
+                    return;
+                }
+                notified.await;
+            },
+        }
+    }
+}
+
+impl WriteBatch {
+    /// For the server's flusher task: waits until a round is open, then yields once so that
+    /// the other connections woken in this turn run their batches and join it. Returns the
+    /// round; the caller then writes what was collected and calls [`WriteBatch::finish`],
+    /// with no await in between.
+    pub async fn next_round(&self) -> u64 {
+        self.want.notified().await;
+        tokio::task::yield_now().await;
+        self.wanted.get()
+    }
+
+    /// Releases the replies waiting for rounds up to `round`.
+    pub fn finish(&self, round: u64) {
+        self.done.set(round);
+        self.written.notify_waiters();
+    }
 }
 
 impl Default for AofState {
@@ -156,11 +227,17 @@ impl Default for AofState {
             postponed_since: None,
             delayed_fsync: 0,
             limit: rewrite::Limit::default(),
+            batch: Rc::default(),
         }
     }
 }
 
 impl AofState {
+    /// The shared-write state, for the server's flusher task.
+    pub fn write_batch(&self) -> Rc<WriteBatch> {
+        self.batch.clone()
+    }
+
     /// Bytes collected and not yet written (`aof_buffer_length`).
     pub fn buffered(&self) -> usize {
         self.sink.borrow().data.len()
@@ -337,16 +414,25 @@ pub fn write_pending(srv: &mut ServerState, force: bool) -> bool {
 }
 
 /// Called by a connection after executing a batch, before its replies are written: the
-/// batch's writes go to the file, and with `appendfsync always` the returned wait must end
-/// before the replies leave.
-pub fn flush_before_reply(srv: &mut ServerState) -> Option<SyncWait> {
+/// returned wait must end before the replies leave. With `appendfsync always` the batch's
+/// writes go to the file now and the wait is their fsync; otherwise they join the loop
+/// turn's shared write ([`WriteBatch`]).
+pub fn flush_before_reply(srv: &mut ServerState) -> Option<ReplyWait> {
     srv.aof.writer.as_ref()?;
-    write_pending(srv, false);
     if policy(srv) != Policy::Always {
-        return None;
+        if srv.aof.sink.borrow().data.is_empty() {
+            return None;
+        }
+        let b = &srv.aof.batch;
+        if b.wanted.get() == b.done.get() {
+            b.wanted.set(b.done.get() + 1);
+            b.want.notify_one();
+        }
+        return Some(ReplyWait::Written(b.clone(), b.wanted.get()));
     }
+    write_pending(srv, false);
     let w = srv.aof.writer.as_ref()?;
-    (!w.all_synced()).then(|| w.request())
+    (!w.all_synced()).then(|| ReplyWait::Synced(w.request()))
 }
 
 /// The message that refuses writes after a failed AOF write or fsync (Redis's
