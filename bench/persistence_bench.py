@@ -11,7 +11,8 @@ rounds alternate redoubt, redis, redoubt, redis… and the tables show medians.
 3. Latency under a background save: redis-benchmark (SET, then GET, of random keys among the
    N, -c 50, pinned to the client core) runs alone, then again with a BGSAVE, then with a
    BGREWRITEAOF (appendonly yes, everysec), each test with its own job started 0.3 s in;
-   p50/p99/max latency as redis-benchmark reports them. The servers are pinned to one core and their forked children inherit it,
+   p50/p99/max latency as redis-benchmark reports them, the fork time, and the job's peak
+   extra memory (the child's copy-on-write pages, sampled from /proc every 20 ms). The servers are pinned to one core and their forked children inherit it,
    so the child competes with the parent for that core, in both servers alike.
 """
 
@@ -163,10 +164,30 @@ def save_and_load(sides, n, rounds, commands):
            ("commands", m(a, "aof_cmd") / 1e6, m(b, "aof_cmd") / 1e6)], ".1f")
 
 
+def child_private_dirty(pid):
+    """Bytes the forked child of `pid` holds privately: the pages one of the two processes
+    wrote since the fork, which the kernel had to copy (Redis's own COW measure); 0 when
+    there is no child."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            kids = f.read().split()
+        if not kids:
+            return 0
+        with open(f"/proc/{kids[0]}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Private_Dirty:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def bench_latency(srv, n, requests, test, during=None):
     """redis-benchmark `test` (SET or GET) over the N keys; `during` is sent shortly after it
-    starts. Returns {test: (p50, p99, max)} in ms and whether the background job overlapped."""
+    starts. Returns {test: (p50, p99, max)} in ms, whether the background job overlapped,
+    and the peak copy-on-write memory of its child in bytes."""
     overlapped = [during is None]
+    cow = [0]
 
     def trigger():
         time.sleep(0.3)
@@ -178,6 +199,7 @@ def bench_latency(srv, n, requests, test, during=None):
             if not busy:
                 break
             overlapped[0] = True
+            cow[0] = max(cow[0], child_private_dirty(srv.proc.pid))
             time.sleep(0.02)
 
     th = threading.Thread(target=trigger) if during else None
@@ -195,12 +217,13 @@ def bench_latency(srv, n, requests, test, during=None):
         if f[0] in ("SET", "GET"):
             # test, rps, avg, min, p50, p95, p99, max
             lat[f[0]] = (float(f[4]), float(f[6]), float(f[7]))
-    return lat, overlapped[0]
+    return lat, overlapped[0], cow[0]
 
 
 def latency(sides, n, rounds, commands, requests):
     res = {s.name: {} for s in sides}
     forks = {s.name: {} for s in sides}
+    cows = {s.name: {} for s in sides}
     for r in range(rounds):
         for side in sides:
             side.clean()
@@ -212,12 +235,13 @@ def latency(sides, n, rounds, commands, requests):
             for what, cmd in (("alone", None), ("during BGSAVE", "BGSAVE"),
                               ("during BGREWRITEAOF", "BGREWRITEAOF")):
                 for test in ("SET", "GET"):
-                    lat, overlapped = bench_latency(srv, n, requests, test, cmd)
+                    lat, overlapped, cow = bench_latency(srv, n, requests, test, cmd)
                     wait_idle(srv)
                     if cmd:
                         # The fork stops every client: the floor under the max latency.
                         fork_ms = int(info(srv, "latest_fork_usec", "stats")) / 1000
                         forks[side.name].setdefault(cmd, []).append(fork_ms)
+                        cows[side.name].setdefault((cmd, test), []).append(cow / 1e6)
                     label = what if overlapped else what + " (no overlap)"
                     for t, v in lat.items():
                         res[side.name].setdefault((t, label), []).append(v)
@@ -244,6 +268,12 @@ def latency(sides, n, rounds, commands, requests):
     table(f"Fork time (ms, latest_fork_usec), median of {rounds} rounds",
           [(f"fork for {cmd}", median(fa.get(cmd, [])), median(fb.get(cmd, [])))
            for cmd in ("BGSAVE", "BGREWRITEAOF")], ".2f")
+    ca, cb = cows[sides[0].name], cows[sides[1].name]
+    table(f"Peak extra memory of the job: copy-on-write pages (MB, the child's Private_Dirty "
+          f"sampled every 20 ms), median of {rounds} rounds",
+          [(f"{cmd} under {test}", median(ca.get((cmd, test), [])),
+            median(cb.get((cmd, test), [])))
+           for cmd in ("BGSAVE", "BGREWRITEAOF") for test in ("SET", "GET")], ".1f")
 
 
 def main():
