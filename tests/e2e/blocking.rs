@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::kit::{check_pair, check_pair_reply, Diff, Raw};
+use crate::kit::{blocked_clients, check_pair, check_pair_reply, Diff, Raw};
 use crate::repl_tap::Tap;
 
 /// A connection to each server.
@@ -50,16 +50,6 @@ impl Both {
             String::from_utf8_lossy(&b)
         );
     }
-}
-
-fn blocked_clients(port: u16) -> usize {
-    let info = String::from_utf8_lossy(&Raw::connect(port).call(&["INFO", "clients"])).into_owned();
-    info.lines()
-        .find_map(|l| l.strip_prefix("blocked_clients:"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
 }
 
 /// `calls`, `rejected_calls` and `failed_calls` of one command's INFO commandstats line.

@@ -307,6 +307,15 @@ impl Raw {
     }
 }
 
+/// A server's `blocked_clients` (INFO clients), read on a connection of its own.
+pub fn blocked_clients(port: u16) -> usize {
+    let info = String::from_utf8_lossy(&Raw::connect(port).call(&["INFO", "clients"])).into_owned();
+    info.lines()
+        .find_map(|l| l.strip_prefix("blocked_clients:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("INFO clients has blocked_clients")
+}
+
 /// Sends one command on a pair of connections (ours, redis) and asserts identical replies.
 pub fn check_pair<A: AsRef<[u8]>>(a: &mut Raw, b: &mut Raw, args: &[A]) -> Vec<u8> {
     let ra = a.call(args);

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::kit::{Diff, Raw, Server};
+use crate::kit::{blocked_clients, Diff, Raw, Server};
 use crate::replication::{link_up, repl_info, text, wait_until};
 
 #[test]
@@ -98,14 +98,6 @@ fn all_acked(port: u16) {
     });
 }
 
-fn blocked_clients(port: u16) -> String {
-    let info = text(&Raw::connect(port).call(&["INFO", "clients"]));
-    info.lines()
-        .find_map(|l| l.strip_prefix("blocked_clients:"))
-        .unwrap_or("?")
-        .to_string()
-}
-
 /// The same WAIT scenario on a group; returns every reply, in order.
 fn wait_scenario(g: &Group) -> Vec<String> {
     let mut c = g.primary.raw();
@@ -133,14 +125,14 @@ fn wait_scenario(g: &Group) -> Vec<String> {
     let mut admin = g.primary.raw();
     for how in [None, Some("ERROR")] {
         c.cmd(&["WAIT", "3", "0"]);
-        wait_until("WAIT to block", || blocked_clients(g.primary.port) == "1");
+        wait_until("WAIT to block", || blocked_clients(g.primary.port) == 1);
         // The answers to its GETACK arrive.
         std::thread::sleep(Duration::from_millis(200));
         let mut args = vec!["CLIENT", "UNBLOCK", id];
         args.extend(how);
         say(admin.call(&args));
         say(c.reply());
-        assert_eq!(blocked_clients(g.primary.port), "0");
+        assert_eq!(blocked_clients(g.primary.port), 0);
     }
     // A WAIT that blocked is served by the replicas' acknowledgements.
     say(c.call(&["INCR", "n"]));
@@ -206,7 +198,7 @@ fn wait_is_counted_as_blocked_and_released_when_becoming_replica() {
     let mut c = g.primary.raw();
     c.call(&["SET", "k", "v"]);
     c.cmd(&["WAIT", "5", "0"]);
-    wait_until("WAIT to block", || blocked_clients(g.primary.port) == "1");
+    wait_until("WAIT to block", || blocked_clients(g.primary.port) == 1);
     let list = text(&Raw::connect(g.primary.port).call(&["CLIENT", "LIST"]));
     assert!(list.contains("flags=b "), "{list}");
     // Turning into a replica releases it with Redis's UNBLOCKED error.

@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 
 use super::{decode, env_num, Cmd};
-use crate::kit::{Diff, Raw};
+use crate::kit::{blocked_clients, Diff, Raw};
 use crate::sets::normalized;
 
 const BKEYS: [&str; 3] = ["b0", "b1", "b2"];
@@ -157,20 +157,12 @@ fn settle(w: &mut Waiter) -> (Vec<u8>, Vec<u8>) {
     (ra, rb)
 }
 
-fn blocked_clients(conn: &mut Raw) -> usize {
-    let info = String::from_utf8_lossy(&conn.call(&["INFO", "clients"])).into_owned();
-    info.lines()
-        .find_map(|l| l.strip_prefix("blocked_clients:"))
-        .and_then(|n| n.trim().parse().ok())
-        .expect("INFO clients has blocked_clients")
-}
-
 /// Sends a waiter's blocking command to both servers and returns once each has taken it in:
 /// it blocked there (blocked_clients went up) or was answered at once. Without this a write
 /// sent next on the main connection can overtake it, and the two servers see different
 /// orders.
 fn send_blocking(d: &mut Diff, w: &mut Waiter, c: &[impl AsRef<[u8]>]) {
-    let before = (blocked_clients(&mut d.a), blocked_clients(&mut d.b));
+    let before = (blocked_clients(d.ours.port), blocked_clients(d.redis.port));
     w.a.cmd(c);
     w.b.cmd(c);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -181,9 +173,9 @@ fn send_blocking(d: &mut Diff, w: &mut Waiter, c: &[impl AsRef<[u8]>]) {
             "a blocking command neither blocked nor was answered"
         );
         in_a = in_a || w.a.fill_for(Duration::from_millis(1));
-        in_a = in_a || blocked_clients(&mut d.a) > before.0;
+        in_a = in_a || blocked_clients(d.ours.port) > before.0;
         in_b = in_b || w.b.fill_for(Duration::from_millis(1));
-        in_b = in_b || blocked_clients(&mut d.b) > before.1;
+        in_b = in_b || blocked_clients(d.redis.port) > before.1;
     }
 }
 
