@@ -63,3 +63,33 @@ fn watched_keys_are_touched_by_writes_and_flush() {
     ks.swap_db(0, 1);
     assert_eq!(ks.events.touched.len(), 1);
 }
+
+#[test]
+fn cron_rehash_waits_for_the_child_then_finishes_within_its_budget() {
+    let mut ks = Keyspace::new(1);
+    let mut n = 0;
+    // Until a grow starts; a write moves one bucket, so it is far from done.
+    while n < 70_000 || !ks.db(0).keys.is_rehashing() {
+        ks.set(
+            0,
+            format!("k{n}").as_bytes(),
+            Value::string(b"v"),
+            Ttl::Keep,
+        );
+        n += 1;
+    }
+    ks.set_child_active(true);
+    ks.rehash_and_resize(true, std::time::Duration::from_secs(5));
+    assert!(
+        ks.db(0).keys.is_rehashing(),
+        "no rehashing while a child exists"
+    );
+    ks.set_child_active(false);
+    ks.rehash_and_resize(false, std::time::Duration::from_secs(5));
+    assert!(ks.db(0).keys.is_rehashing(), "activerehashing no");
+    ks.rehash_and_resize(true, std::time::Duration::from_secs(5));
+    assert!(
+        !ks.db(0).keys.is_rehashing(),
+        "a generous budget finishes it"
+    );
+}
